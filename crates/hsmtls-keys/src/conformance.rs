@@ -1,0 +1,2 @@
+//! The key-store API test suite. Every [`KeyStore`](crate::KeyStore)
+//! implementation runs it from its own tests.

@@ -1,0 +1,201 @@
+//! The [`KeyStore`] trait: every operation the protocol engine asks of the
+//! place where its secrets live.
+
+use core::fmt;
+
+use crate::algorithms::{
+    HashAlgorithm, KeyExchangeGroup, PublicKeyAlgorithm, RandomLevel, RecordCipher,
+    SignatureAlgorithm,
+};
+use crate::error::KeyError;
+use crate::handle::{KeyShare, PrivateKey, Secret, TicketKey};
+use crate::hash::Hasher;
+use crate::record::Tls12TrafficKeys;
+
+/// The seed of the TLS 1.2 master secret derivation.
+#[derive(Clone, Copy, Debug)]
+pub enum MasterSecretSeed<'a> {
+    /// RFC 5246 §8.1: `PRF(pre_master_secret, "master secret",
+    /// ClientHello.random + ServerHello.random)[0..47]`.
+    Randoms {
+        /// `ClientHello.random`.
+        client_random: &'a [u8; 32],
+        /// `ServerHello.random`.
+        server_random: &'a [u8; 32],
+    },
+    /// RFC 7627 §4: `PRF(pre_master_secret, "extended master secret",
+    /// session_hash)[0..47]`.
+    SessionHash(&'a [u8]),
+}
+
+/// Which Finished message `verify_data` is computed for (RFC 5246 §7.4.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinishedLabel {
+    /// `"client finished"`.
+    Client,
+    /// `"server finished"`.
+    Server,
+}
+
+impl FinishedLabel {
+    /// The PRF label.
+    pub const fn label(self) -> &'static [u8] {
+        match self {
+            Self::Client => b"client finished",
+            Self::Server => b"server finished",
+        }
+    }
+}
+
+/// A public key as a certificate carries it.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicKey<'a> {
+    /// What kind of key.
+    pub algorithm: PublicKeyAlgorithm,
+    /// The subjectPublicKey bits: an uncompressed point (SEC 1 §2.3.3) for
+    /// EC, a DER `RSAPublicKey` (RFC 8017 §A.1.1) for RSA, 32 bytes for
+    /// Ed25519.
+    pub key: &'a [u8],
+}
+
+/// What a store can do; the protocol configuration shrinks to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Key-exchange groups, in no particular order.
+    pub groups: Vec<KeyExchangeGroup>,
+    /// Signature algorithms the store can verify.
+    pub verify: Vec<SignatureAlgorithm>,
+    /// Record ciphers the store can run (the `encrypt_then_mac` flag of CBC
+    /// entries is ignored).
+    pub record_ciphers: Vec<RecordCipher>,
+    /// TLS 1.2 PRF hashes.
+    pub prf_hashes: Vec<HashAlgorithm>,
+    /// Whether the extended master secret (RFC 7627) can be derived.
+    pub extended_master_secret: bool,
+}
+
+/// The kinds of operation a store performs, for traces and counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum OperationKind {
+    Random,
+    Hash,
+    StartKeyExchange,
+    CompleteKeyExchange,
+    Tls12MasterSecret,
+    Tls12VerifyData,
+    Tls12TrafficKeys,
+    Tls12Export,
+    Sign,
+    Verify,
+    NewTicketKey,
+    TicketSeal,
+    TicketOpen,
+}
+
+/// Where a connection's secrets live.
+///
+/// Each method maps onto one PKCS#11 call (see `docs/ARCHITECTURE.md`).
+/// Handles passed in must come from the same store; a foreign handle is
+/// [`KeyError::WrongHandle`].
+pub trait KeyStore: Send + Sync + fmt::Debug {
+    /// A short name for traces: `"soft"`, `"pkcs11:hsmtls-token"`.
+    fn name(&self) -> &str;
+
+    /// What this store offers.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Fills `out` with random bytes (`C_GenerateRandom`).
+    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError>;
+
+    /// A hasher over public data (`C_DigestInit`, or software).
+    fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError>;
+
+    /// Generates an ephemeral key pair on `group` (`C_GenerateKeyPair`) and
+    /// returns its private half and the public share as sent on the wire
+    /// (uncompressed point, or 32 bytes for X25519).
+    fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError>;
+
+    /// Completes (EC)DH with the peer's share (`CKM_ECDH1_DERIVE`,
+    /// `CKD_NULL`), consuming the private half. The result is the TLS 1.2
+    /// pre-master secret (RFC 8422 §5.10: the x-coordinate, no hashing).
+    /// A malformed or off-curve share is [`KeyError::InvalidPeerKey`].
+    fn complete_key_exchange(&self, share: KeyShare, peer_share: &[u8])
+        -> Result<Secret, KeyError>;
+
+    /// Derives the TLS 1.2 master secret and consumes the pre-master secret
+    /// (`CKM_TLS12_MASTER_KEY_DERIVE_DH`, or the extended variant).
+    fn tls12_master_secret(
+        &self,
+        pre_master: Secret,
+        prf: HashAlgorithm,
+        seed: MasterSecretSeed<'_>,
+    ) -> Result<Secret, KeyError>;
+
+    /// `verify_data = PRF(master_secret, finished_label,
+    /// Hash(handshake_messages))[0..11]` (RFC 5246 §7.4.9; `CKM_TLS12_MAC`).
+    fn tls12_verify_data(
+        &self,
+        master: &Secret,
+        prf: HashAlgorithm,
+        label: FinishedLabel,
+        handshake_hash: &[u8],
+    ) -> Result<[u8; 12], KeyError>;
+
+    /// Expands the key block (RFC 5246 §6.3; `CKM_TLS12_KEY_AND_MAC_DERIVE`)
+    /// into the record protection of both directions.
+    fn tls12_traffic_keys(
+        &self,
+        master: &Secret,
+        prf: HashAlgorithm,
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        cipher: RecordCipher,
+    ) -> Result<Tls12TrafficKeys, KeyError>;
+
+    /// Keying material exporter (RFC 5705 §4; `CKM_TLS12_KDF`):
+    /// `PRF(master_secret, label, seed)` into `out`.
+    fn tls12_export(
+        &self,
+        master: &Secret,
+        prf: HashAlgorithm,
+        label: &[u8],
+        seed: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError>;
+
+    /// Signs `message` (hashing it as `algorithm` says) with a long-term
+    /// key (`C_Sign`).
+    fn sign(
+        &self,
+        key: &PrivateKey,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KeyError>;
+
+    /// Verifies `signature` over `message` under a peer's public key
+    /// (`C_Verify` on a session public-key object).
+    fn verify(
+        &self,
+        key: &PublicKey<'_>,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), KeyError>;
+
+    /// A fresh key for sealing session tickets, inside the store.
+    fn new_ticket_key(&self) -> Result<TicketKey, KeyError>;
+
+    /// Seals `secret` and the public `state` into an opaque ticket
+    /// (RFC 5077 §4, `C_WrapKey` + `C_Encrypt`).
+    fn ticket_seal(
+        &self,
+        key: &TicketKey,
+        secret: &Secret,
+        state: &[u8],
+    ) -> Result<Vec<u8>, KeyError>;
+
+    /// Opens a ticket made by [`KeyStore::ticket_seal`] with the same key,
+    /// returning the secret (in this store) and the state.
+    fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError>;
+}
