@@ -1,0 +1,185 @@
+//! Ephemeral (EC)DH (RFC 7748, SEC 1 §3.3.1, RFC 8422 §5.10): X25519 and
+//! the NIST curves on aws-lc-rs, the brainpool curves on AWS-LC's C API.
+
+use aws_lc_rs::agreement;
+use zeroize::Zeroizing;
+
+use crate::curve::Curve;
+use crate::error::CryptoError;
+use crate::ffi::ec::EcKey;
+
+enum Inner {
+    AwsLc(agreement::PrivateKey),
+    Raw(EcKey),
+}
+
+/// The private half of an ephemeral key share.
+pub struct EcdhPrivateKey {
+    curve: Curve,
+    inner: Inner,
+}
+
+impl core::fmt::Debug for EcdhPrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EcdhPrivateKey")
+            .field("curve", &self.curve)
+            .finish()
+    }
+}
+
+impl EcdhPrivateKey {
+    /// A fresh key pair on `curve`.
+    pub fn generate(curve: Curve) -> Result<Self, CryptoError> {
+        let alg = match curve {
+            Curve::X25519 => &agreement::X25519,
+            Curve::P256 => &agreement::ECDH_P256,
+            Curve::P384 => &agreement::ECDH_P384,
+            Curve::P521 => &agreement::ECDH_P521,
+            other => {
+                let raw = other.raw().ok_or(CryptoError::Unsupported("ECDH curve"))?;
+                return Ok(Self {
+                    curve,
+                    inner: Inner::Raw(EcKey::generate(raw)?),
+                });
+            }
+        };
+        let key = agreement::PrivateKey::generate(alg)
+            .map_err(|_| CryptoError::Internal("ECDH key generation"))?;
+        Ok(Self {
+            curve,
+            inner: Inner::AwsLc(key),
+        })
+    }
+
+    /// An ECDH key from a private scalar (Weierstrass curves, big-endian);
+    /// for tests against other implementations.
+    pub fn from_scalar(curve: Curve, scalar: &[u8]) -> Result<Self, CryptoError> {
+        let raw = curve
+            .raw()
+            .ok_or(CryptoError::Unsupported("X25519 from scalar"))?;
+        Ok(Self {
+            curve,
+            inner: Inner::Raw(EcKey::from_scalar(raw, scalar)?),
+        })
+    }
+
+    /// The curve.
+    pub fn curve(&self) -> Curve {
+        self.curve
+    }
+
+    /// The public share as sent in TLS: 32 bytes for X25519, an
+    /// uncompressed point otherwise.
+    pub fn public_key(&self) -> Result<Vec<u8>, CryptoError> {
+        match &self.inner {
+            Inner::AwsLc(k) => k
+                .compute_public_key()
+                .map(|p| p.as_ref().to_vec())
+                .map_err(|_| CryptoError::Internal("ECDH public key")),
+            Inner::Raw(k) => k.public_key(),
+        }
+    }
+
+    /// The raw shared secret with `peer` (the x-coordinate for Weierstrass
+    /// curves, RFC 8422 §5.10; X25519's output, RFC 7748 §6.1). A malformed,
+    /// off-curve or wrong-length share, or an all-zero X25519 result, is
+    /// [`CryptoError::InvalidPeerKey`].
+    pub fn agree(&self, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if peer.len() != self.curve.public_key_len() {
+            return Err(CryptoError::InvalidPeerKey);
+        }
+        match &self.inner {
+            Inner::AwsLc(k) => {
+                let alg = k.algorithm();
+                agreement::agree(
+                    k,
+                    agreement::UnparsedPublicKey::new(alg, peer),
+                    CryptoError::InvalidPeerKey,
+                    |z| Ok(Zeroizing::new(z.to_vec())),
+                )
+            }
+            Inner::Raw(k) => k.agree(peer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Curve; 7] = [
+        Curve::X25519,
+        Curve::P256,
+        Curve::P384,
+        Curve::P521,
+        Curve::BrainpoolP256r1,
+        Curve::BrainpoolP384r1,
+        Curve::BrainpoolP512r1,
+    ];
+
+    #[test]
+    fn both_sides_agree_on_every_curve() {
+        for curve in ALL {
+            let a = EcdhPrivateKey::generate(curve).unwrap();
+            let b = EcdhPrivateKey::generate(curve).unwrap();
+            let (pa, pb) = (a.public_key().unwrap(), b.public_key().unwrap());
+            assert_eq!(pa.len(), curve.public_key_len(), "{curve:?}");
+            let za = a.agree(&pb).unwrap();
+            let zb = b.agree(&pa).unwrap();
+            assert_eq!(za.len(), curve.field_len(), "{curve:?}");
+            assert_eq!(*za, *zb, "{curve:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_peer_shares() {
+        for curve in ALL {
+            let a = EcdhPrivateKey::generate(curve).unwrap();
+            let mut good = EcdhPrivateKey::generate(curve)
+                .unwrap()
+                .public_key()
+                .unwrap();
+            assert_eq!(a.agree(&good[1..]), Err(CryptoError::InvalidPeerKey));
+            if curve != Curve::X25519 {
+                // Off the curve: change y.
+                let last = good.len() - 1;
+                good[last] ^= 1;
+                assert_eq!(
+                    a.agree(&good),
+                    Err(CryptoError::InvalidPeerKey),
+                    "{curve:?}"
+                );
+                // Compressed-form prefix, wrong prefix, all zeros.
+                good[last] ^= 1;
+                good[0] = 0x02;
+                assert_eq!(
+                    a.agree(&good),
+                    Err(CryptoError::InvalidPeerKey),
+                    "{curve:?}"
+                );
+                let zeros = vec![0u8; good.len()];
+                assert_eq!(
+                    a.agree(&zeros),
+                    Err(CryptoError::InvalidPeerKey),
+                    "{curve:?}"
+                );
+            } else {
+                // A small-order point gives an all-zero secret: rejected.
+                let zeros = [0u8; 32];
+                assert_eq!(a.agree(&zeros), Err(CryptoError::InvalidPeerKey));
+            }
+        }
+    }
+
+    #[test]
+    fn brainpool_groups_round_trip() {
+        use crate::ffi::ec::{group_point_roundtrip, RawCurve};
+        for c in [
+            RawCurve::BrainpoolP256r1,
+            RawCurve::BrainpoolP384r1,
+            RawCurve::BrainpoolP512r1,
+        ] {
+            group_point_roundtrip(c).unwrap();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! SHA-2 hashing (FIPS 180-4) and HMAC (RFC 2104) on aws-lc-rs.
+
+use aws_lc_rs::{digest, hmac};
+use zeroize::Zeroizing;
+
+/// A SHA-2 hash function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    /// Digest length in bytes.
+    pub const fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// Input block length of the compression function in bytes.
+    pub const fn block_len(self) -> usize {
+        match self {
+            Self::Sha256 => 64,
+            Self::Sha384 | Self::Sha512 => 128,
+        }
+    }
+
+    /// Length of the message-length field appended by the padding.
+    pub(crate) const fn length_field_len(self) -> usize {
+        match self {
+            Self::Sha256 => 8,
+            Self::Sha384 | Self::Sha512 => 16,
+        }
+    }
+
+    pub(crate) fn digest_alg(self) -> &'static digest::Algorithm {
+        match self {
+            Self::Sha256 => &digest::SHA256,
+            Self::Sha384 => &digest::SHA384,
+            Self::Sha512 => &digest::SHA512,
+        }
+    }
+
+    pub(crate) fn hmac_alg(self) -> hmac::Algorithm {
+        match self {
+            Self::Sha256 => hmac::HMAC_SHA256,
+            Self::Sha384 => hmac::HMAC_SHA384,
+            Self::Sha512 => hmac::HMAC_SHA512,
+        }
+    }
+}
+
+/// The digest of `data`.
+pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+    digest::digest(alg.digest_alg(), data).as_ref().to_vec()
+}
+
+/// A running hash (e.g. a handshake transcript). `Clone` forks the state.
+#[derive(Clone)]
+pub struct RunningHash {
+    alg: HashAlg,
+    ctx: digest::Context,
+}
+
+impl core::fmt::Debug for RunningHash {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RunningHash")
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
+impl RunningHash {
+    /// An empty hash.
+    pub fn new(alg: HashAlg) -> Self {
+        Self {
+            alg,
+            ctx: digest::Context::new(alg.digest_alg()),
+        }
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> HashAlg {
+        self.alg
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.ctx.update(data);
+    }
+
+    /// The digest of everything absorbed so far; the hash goes on.
+    pub fn current(&self) -> Vec<u8> {
+        self.ctx.clone().finish().as_ref().to_vec()
+    }
+
+    /// Writes the current digest into `out` (which must be `output_len`
+    /// bytes or longer) and returns its length; no allocation.
+    pub fn current_into(&self, out: &mut [u8]) -> usize {
+        let d = self.ctx.clone().finish();
+        let n = d.as_ref().len().min(out.len());
+        out[..n].copy_from_slice(&d.as_ref()[..n]);
+        n
+    }
+}
+
+/// An HMAC key (RFC 2104), scheduled once.
+#[derive(Clone)]
+pub struct HmacKey {
+    alg: HashAlg,
+    key: hmac::Key,
+}
+
+impl core::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HmacKey").field("alg", &self.alg).finish()
+    }
+}
+
+impl HmacKey {
+    /// An HMAC key over `alg`.
+    pub fn new(alg: HashAlg, key: &[u8]) -> Self {
+        Self {
+            alg,
+            key: hmac::Key::new(alg.hmac_alg(), key),
+        }
+    }
+
+    /// The hash algorithm.
+    pub fn algorithm(&self) -> HashAlg {
+        self.alg
+    }
+
+    /// HMAC over the concatenation of `parts`.
+    pub fn sign(&self, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+        let mut ctx = self.context();
+        for p in parts {
+            ctx.update(p);
+        }
+        Zeroizing::new(ctx.sign().as_ref().to_vec())
+    }
+
+    pub(crate) fn context(&self) -> hmac::Context {
+        hmac::Context::with_key(&self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hex_decode;
+
+    #[test]
+    fn sha2_abc() {
+        assert_eq!(
+            digest(HashAlg::Sha256, b"abc"),
+            hex_decode("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad").unwrap()
+        );
+        let mut h = RunningHash::new(HashAlg::Sha384);
+        h.update(b"a");
+        let fork = h.clone();
+        h.update(b"bc");
+        assert_eq!(
+            h.current(),
+            hex_decode("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7").unwrap()
+        );
+        assert_eq!(fork.current(), digest(HashAlg::Sha384, b"a"));
+    }
+
+    #[test]
+    fn hmac_rfc4231_case2() {
+        let key = HmacKey::new(HashAlg::Sha256, b"Jefe");
+        let tag = key.sign(&[b"what do ya want ", b"for nothing?"]);
+        assert_eq!(
+            &tag[..],
+            &hex_decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+                .unwrap()[..]
+        );
+    }
+}
