@@ -20,6 +20,7 @@ mod handle;
 mod hash;
 mod record;
 mod store;
+pub mod trace;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

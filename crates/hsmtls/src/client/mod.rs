@@ -1,0 +1,3 @@
+//! The client side of the handshake.
+
+pub(crate) mod tls12;

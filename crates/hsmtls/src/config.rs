@@ -1,0 +1,427 @@
+//! Client and server configuration, built with safe defaults: TLS 1.2
+//! AEAD and CBC-SHA2 ECDHE suites, extended master secret offered (RFC 7627),
+//! encrypt-then-MAC offered (RFC 7366), secure renegotiation indicated and
+//! renegotiation refused (RFC 5746), certificates always verified.
+
+use std::sync::Arc;
+
+use hsmtls_keys::{KeyStore, PrivateKey, TicketKey};
+
+use crate::error::Error;
+use crate::msgs::enums::{CipherSuite, NamedGroup, SignatureScheme};
+use crate::session::{ClientSessionCache, ServerSessionCache};
+use crate::suites::{
+    key_exchange_group, tls12_signature_algorithm, tls12_suite, Tls12Suite, DEFAULT_GROUPS,
+    DEFAULT_SIGNATURE_SCHEMES, TLS12_SUITES,
+};
+use crate::verify::{spki_algorithm, Verifier};
+
+/// A certificate chain (leaf first, DER) and the handle of its private key.
+#[derive(Debug, Clone)]
+pub struct CertifiedKey {
+    /// DER certificates, the end-entity first.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf's private key, in a key store.
+    pub key: Arc<PrivateKey>,
+}
+
+impl CertifiedKey {
+    /// Pairs a chain with its key, checking that the leaf's public key is
+    /// of the key's kind.
+    pub fn new(chain: Vec<Vec<u8>>, key: Arc<PrivateKey>) -> Result<Self, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::Config("empty certificate chain".into()))?;
+        let kind = spki_algorithm(leaf)
+            .ok_or_else(|| Error::Config("certificate key of an unsupported kind".into()))?;
+        if kind != key.algorithm() {
+            return Err(Error::Config(format!(
+                "certificate key is {kind:?} but the private key is {:?}",
+                key.algorithm()
+            )));
+        }
+        Ok(Self { chain, key })
+    }
+}
+
+/// Whether a server asks for client certificates (RFC 5246 §7.4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No CertificateRequest.
+    Off,
+    /// Ask; an empty Certificate is accepted.
+    Request,
+    /// Ask; an empty Certificate ends the handshake (`handshake_failure`).
+    Require,
+}
+
+/// Options shared by both sides.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub store: Arc<dyn KeyStore>,
+    pub suites: Vec<&'static Tls12Suite>,
+    pub groups: Vec<NamedGroup>,
+    pub signature_schemes: Vec<SignatureScheme>,
+    pub alpn: Vec<Vec<u8>>,
+    pub extended_master_secret: bool,
+    pub require_extended_master_secret: bool,
+    pub encrypt_then_mac: bool,
+    pub max_fragment_len: usize,
+}
+
+impl Common {
+    fn new(store: Arc<dyn KeyStore>) -> Self {
+        Self {
+            store,
+            suites: TLS12_SUITES.iter().collect(),
+            groups: DEFAULT_GROUPS.to_vec(),
+            signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
+            alpn: Vec::new(),
+            extended_master_secret: true,
+            require_extended_master_secret: false,
+            encrypt_then_mac: true,
+            max_fragment_len: crate::msgs::deframer::MAX_PLAINTEXT,
+        }
+    }
+
+    /// Shrinks the lists to what the key store can do and checks that
+    /// something is left.
+    fn finish(&mut self) -> Result<(), Error> {
+        let caps = self.store.capabilities();
+        self.groups.retain(|g| {
+            key_exchange_group(*g).is_some_and(|kx| caps.groups.contains(&kx))
+        });
+        self.suites.retain(|s| {
+            caps.prf_hashes.contains(&s.prf)
+                && caps
+                    .record_ciphers
+                    .iter()
+                    .any(|c| c.key_block_shape() == s.bulk.record_cipher(false).key_block_shape()
+                        && c.is_cbc() == s.bulk.is_cbc())
+        });
+        self.signature_schemes.retain(|s| {
+            tls12_signature_algorithm(*s).is_some_and(|a| caps.verify.contains(&a))
+        });
+        if !caps.extended_master_secret {
+            if self.require_extended_master_secret {
+                return Err(Error::Config(format!(
+                    "the key store {} cannot derive an extended master secret",
+                    self.store.name()
+                )));
+            }
+            self.extended_master_secret = false;
+        }
+        if self.suites.is_empty() {
+            return Err(Error::Config("no usable cipher suite".into()));
+        }
+        if self.groups.is_empty() {
+            return Err(Error::Config("no usable group".into()));
+        }
+        if self.signature_schemes.is_empty() {
+            return Err(Error::Config("no usable signature scheme".into()));
+        }
+        if self.alpn.iter().any(|p| p.is_empty() || p.len() > 255) {
+            return Err(Error::Config("ALPN names must be 1 to 255 bytes".into()));
+        }
+        if !(512..=crate::msgs::deframer::MAX_PLAINTEXT).contains(&self.max_fragment_len) {
+            return Err(Error::Config("fragment size must be 512 to 16384".into()));
+        }
+        Ok(())
+    }
+}
+
+fn suites_from(list: &[CipherSuite]) -> Result<Vec<&'static Tls12Suite>, Error> {
+    list.iter()
+        .map(|s| {
+            tls12_suite(*s)
+                .ok_or_else(|| Error::Config(format!("unsupported cipher suite {}", s.as_str())))
+        })
+        .collect()
+}
+
+fn groups_from(list: &[NamedGroup]) -> Result<Vec<NamedGroup>, Error> {
+    list.iter()
+        .map(|g| match key_exchange_group(*g) {
+            Some(_) => Ok(*g),
+            None => Err(Error::Config(format!("unsupported group {}", g.as_str()))),
+        })
+        .collect()
+}
+
+macro_rules! common_builder_methods {
+    () => {
+        /// The cipher suites to offer or accept, in order of preference.
+        pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Result<Self, Error> {
+            self.common.suites = suites_from(suites)?;
+            Ok(self)
+        }
+
+        /// The (EC)DHE groups, in order of preference.
+        pub fn groups(mut self, groups: &[NamedGroup]) -> Result<Self, Error> {
+            self.common.groups = groups_from(groups)?;
+            Ok(self)
+        }
+
+        /// The signature schemes to accept from the peer, in order of
+        /// preference.
+        pub fn signature_schemes(mut self, schemes: &[SignatureScheme]) -> Self {
+            self.common.signature_schemes = schemes.to_vec();
+            self
+        }
+
+        /// ALPN protocol names (RFC 7301), in order of preference.
+        pub fn alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
+            self.common.alpn = protocols;
+            self
+        }
+
+        /// Whether to use the extended master secret (RFC 7627); on by default.
+        pub fn extended_master_secret(mut self, enabled: bool) -> Self {
+            self.common.extended_master_secret = enabled;
+            self
+        }
+
+        /// Refuse peers that do not negotiate the extended master secret.
+        pub fn require_extended_master_secret(mut self, required: bool) -> Self {
+            self.common.require_extended_master_secret = required;
+            if required {
+                self.common.extended_master_secret = true;
+            }
+            self
+        }
+
+        /// Whether to use encrypt-then-MAC for CBC suites (RFC 7366); on by default.
+        pub fn encrypt_then_mac(mut self, enabled: bool) -> Self {
+            self.common.encrypt_then_mac = enabled;
+            self
+        }
+
+        /// The largest plaintext fragment to send (512 to 16384).
+        pub fn max_fragment_size(mut self, len: usize) -> Self {
+            self.common.max_fragment_len = len;
+            self
+        }
+    };
+}
+
+/// Configuration of a client; share it between connections in an `Arc`.
+#[derive(Debug)]
+pub struct ClientConfig {
+    pub(crate) common: Common,
+    pub(crate) verifier: Verifier,
+    pub(crate) client_certificate: Option<CertifiedKey>,
+    pub(crate) session_tickets: bool,
+    pub(crate) sessions: Option<Arc<ClientSessionCache>>,
+}
+
+impl ClientConfig {
+    /// Starts a configuration whose every operation runs in `store`.
+    pub fn builder(store: Arc<dyn KeyStore>) -> ClientConfigBuilder {
+        ClientConfigBuilder {
+            common: Common::new(store),
+            roots: Vec::new(),
+            client_certificate: None,
+            session_tickets: true,
+            session_cache: 32,
+        }
+    }
+
+    /// The key store.
+    pub fn store(&self) -> &Arc<dyn KeyStore> {
+        &self.common.store
+    }
+}
+
+/// Builds a [`ClientConfig`].
+#[derive(Debug)]
+pub struct ClientConfigBuilder {
+    common: Common,
+    roots: Vec<Vec<u8>>,
+    client_certificate: Option<CertifiedKey>,
+    session_tickets: bool,
+    session_cache: usize,
+}
+
+impl ClientConfigBuilder {
+    common_builder_methods!();
+
+    /// Trust anchors (DER certificates) for the server's chain.
+    pub fn root_certificates(mut self, roots: Vec<Vec<u8>>) -> Self {
+        self.roots = roots;
+        self
+    }
+
+    /// A certificate to present when the server asks for one.
+    pub fn client_certificate(mut self, key: CertifiedKey) -> Self {
+        self.client_certificate = Some(key);
+        self
+    }
+
+    /// Whether to ask for session tickets (RFC 5077); on by default.
+    pub fn session_tickets(mut self, enabled: bool) -> Self {
+        self.session_tickets = enabled;
+        self
+    }
+
+    /// How many servers' sessions to remember (0: no resumption).
+    pub fn session_cache_size(mut self, servers: usize) -> Self {
+        self.session_cache = servers;
+        self
+    }
+
+    /// Checks the configuration against the key store and finishes it.
+    pub fn build(mut self) -> Result<ClientConfig, Error> {
+        self.common.finish()?;
+        if self.roots.is_empty() {
+            return Err(Error::Config("no trust anchors for the server's certificate".into()));
+        }
+        let verifier = Verifier::new(&self.common.store, Arc::new(self.roots));
+        Ok(ClientConfig {
+            common: self.common,
+            verifier,
+            client_certificate: self.client_certificate,
+            session_tickets: self.session_tickets,
+            sessions: (self.session_cache > 0)
+                .then(|| Arc::new(ClientSessionCache::new(self.session_cache))),
+        })
+    }
+}
+
+/// Seals and opens RFC 5077 tickets with a key that lives in the store.
+#[derive(Debug)]
+pub(crate) struct Ticketer {
+    pub key: TicketKey,
+    pub lifetime: u32,
+}
+
+/// Configuration of a server; share it between connections in an `Arc`.
+#[derive(Debug)]
+pub struct ServerConfig {
+    pub(crate) common: Common,
+    pub(crate) certificates: Vec<CertifiedKey>,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) client_verifier: Option<Verifier>,
+    pub(crate) sessions: Option<Arc<ServerSessionCache>>,
+    pub(crate) ticketer: Option<Ticketer>,
+    pub(crate) prefer_server_order: bool,
+}
+
+impl ServerConfig {
+    /// Starts a configuration whose every operation runs in `store`.
+    pub fn builder(store: Arc<dyn KeyStore>) -> ServerConfigBuilder {
+        ServerConfigBuilder {
+            common: Common::new(store),
+            certificates: Vec::new(),
+            client_auth: ClientAuth::Off,
+            client_roots: Vec::new(),
+            session_cache: 1024,
+            session_lifetime: 7200,
+            tickets: true,
+            prefer_server_order: true,
+        }
+    }
+
+    /// The key store.
+    pub fn store(&self) -> &Arc<dyn KeyStore> {
+        &self.common.store
+    }
+
+    /// The session-ID cache, if enabled.
+    pub fn session_cache(&self) -> Option<&Arc<ServerSessionCache>> {
+        self.sessions.as_ref()
+    }
+}
+
+/// Builds a [`ServerConfig`].
+#[derive(Debug)]
+pub struct ServerConfigBuilder {
+    common: Common,
+    certificates: Vec<CertifiedKey>,
+    client_auth: ClientAuth,
+    client_roots: Vec<Vec<u8>>,
+    session_cache: usize,
+    session_lifetime: u32,
+    tickets: bool,
+    prefer_server_order: bool,
+}
+
+impl ServerConfigBuilder {
+    common_builder_methods!();
+
+    /// Adds a certificate chain and key; add an ECDSA and an RSA one to
+    /// serve both suite families.
+    pub fn certificate(mut self, key: CertifiedKey) -> Self {
+        self.certificates.push(key);
+        self
+    }
+
+    /// Asks clients for certificates that chain to `roots`.
+    pub fn client_auth(mut self, mode: ClientAuth, roots: Vec<Vec<u8>>) -> Self {
+        self.client_auth = mode;
+        self.client_roots = roots;
+        self
+    }
+
+    /// Size of the session-ID cache (0 disables it).
+    pub fn session_cache_size(mut self, sessions: usize) -> Self {
+        self.session_cache = sessions;
+        self
+    }
+
+    /// How long sessions and tickets may be resumed, in seconds.
+    pub fn session_lifetime(mut self, seconds: u32) -> Self {
+        self.session_lifetime = seconds;
+        self
+    }
+
+    /// Whether to issue session tickets (RFC 5077); on by default.
+    pub fn session_tickets(mut self, enabled: bool) -> Self {
+        self.tickets = enabled;
+        self
+    }
+
+    /// Choose by the server's order of preference (default) or the client's.
+    pub fn prefer_server_order(mut self, server: bool) -> Self {
+        self.prefer_server_order = server;
+        self
+    }
+
+    /// Checks the configuration against the key store and finishes it.
+    pub fn build(mut self) -> Result<ServerConfig, Error> {
+        self.common.finish()?;
+        if self.certificates.is_empty() {
+            return Err(Error::Config("a server needs a certificate".into()));
+        }
+        let client_verifier = match self.client_auth {
+            ClientAuth::Off => None,
+            _ if self.client_roots.is_empty() => {
+                return Err(Error::Config(
+                    "client authentication needs trust anchors".into(),
+                ))
+            }
+            _ => Some(Verifier::new(&self.common.store, Arc::new(self.client_roots))),
+        };
+        let ticketer = if self.tickets {
+            Some(Ticketer {
+                key: self.common.store.new_ticket_key()?,
+                lifetime: self.session_lifetime,
+            })
+        } else {
+            None
+        };
+        Ok(ServerConfig {
+            common: self.common,
+            certificates: self.certificates,
+            client_auth: self.client_auth,
+            client_verifier,
+            sessions: (self.session_cache > 0).then(|| {
+                Arc::new(ServerSessionCache::new(
+                    self.session_cache,
+                    u64::from(self.session_lifetime),
+                ))
+            }),
+            ticketer,
+            prefer_server_order: self.prefer_server_order,
+        })
+    }
+}

@@ -1,0 +1,568 @@
+//! The sans-IO connection: bytes in with [`Connection::read_tls`], bytes
+//! out with [`Connection::write_tls`], progress with
+//! [`Connection::process_new_packets`], plaintext through
+//! [`Connection::reader`] and [`Connection::writer`].
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use hsmtls_keys::KeyStore;
+
+use crate::client;
+use crate::config::{ClientConfig, ServerConfig};
+use crate::error::{Error, MessageKind};
+use crate::msgs::alert::AlertMessage;
+use crate::msgs::codec::{Codec, Reader};
+use crate::msgs::deframer::{HandshakeJoiner, MessageDeframer};
+use crate::msgs::enums::{
+    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+};
+use crate::msgs::handshake::HandshakeMessage;
+use crate::record::RecordLayer;
+use crate::server;
+use crate::transcript::Transcript;
+
+/// Which end of the connection this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+}
+
+/// What was negotiated, as far as the handshake has got.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The protocol version.
+    pub version: Option<ProtocolVersion>,
+    /// The cipher suite.
+    pub cipher_suite: Option<CipherSuite>,
+    /// The (EC)DHE group (none on resumption).
+    pub group: Option<NamedGroup>,
+    /// Whether the extended master secret (RFC 7627) is in use.
+    pub extended_master_secret: bool,
+    /// Whether encrypt-then-MAC (RFC 7366) is in use.
+    pub encrypt_then_mac: bool,
+    /// Whether both sides indicated secure renegotiation (RFC 5746).
+    pub secure_renegotiation: bool,
+    /// The ALPN protocol (RFC 7301).
+    pub alpn_protocol: Option<Vec<u8>>,
+    /// Whether the session was resumed.
+    pub resumed: bool,
+    /// Whether the server issued a session ticket.
+    pub ticket_issued: bool,
+    /// The peer's certificate chain, leaf first (DER).
+    pub peer_certificates: Vec<Vec<u8>>,
+    /// The server name the client asked for (SNI).
+    pub server_name: Option<String>,
+}
+
+/// A handshake message or ChangeCipherSpec, handed to a state.
+pub(crate) enum Message<'a> {
+    Handshake {
+        parsed: HandshakeMessage,
+        raw: &'a [u8],
+    },
+    ChangeCipherSpec,
+}
+
+impl Message<'_> {
+    pub(crate) fn kind(&self) -> MessageKind {
+        match self {
+            Self::Handshake { parsed, .. } => MessageKind::Handshake(parsed.typ),
+            Self::ChangeCipherSpec => MessageKind::Record(ContentType::ChangeCipherSpec),
+        }
+    }
+}
+
+/// What every state may touch: the record layer, the outgoing bytes and the
+/// negotiated facts.
+pub(crate) struct CommonState {
+    pub side: Side,
+    pub store: Arc<dyn KeyStore>,
+    pub record: RecordLayer,
+    pub info: Negotiated,
+    /// Handshake messages of the current flight, sent as few records.
+    flight: Vec<u8>,
+    sendable_tls: VecDeque<Vec<u8>>,
+    pub handshake_complete: bool,
+    /// Exporter access: the master secret and PRF, once established.
+    pub exporter: Option<(Arc<hsmtls_keys::Secret>, hsmtls_keys::HashAlgorithm, [u8; 64])>,
+}
+
+impl CommonState {
+    /// Queues a handshake message of the current flight and adds it to the
+    /// transcript.
+    pub(crate) fn send_handshake(&mut self, message: &HandshakeMessage, transcript: &mut Transcript) {
+        let start = self.flight.len();
+        message.encode(&mut self.flight);
+        transcript.add(&self.flight[start..]);
+    }
+
+    /// Seals the queued flight into records.
+    pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
+        if self.flight.is_empty() {
+            return Ok(());
+        }
+        let flight = core::mem::take(&mut self.flight);
+        let mut out = Vec::with_capacity(flight.len() + 64);
+        self.record.write(ContentType::Handshake, &flight, &mut out)?;
+        self.sendable_tls.push_back(out);
+        Ok(())
+    }
+
+    /// Sends ChangeCipherSpec (RFC 5246 §7.1) after the queued flight.
+    pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        let mut out = Vec::with_capacity(8);
+        self.record.write(ContentType::ChangeCipherSpec, &[1], &mut out)?;
+        self.sendable_tls.push_back(out);
+        Ok(())
+    }
+
+    pub(crate) fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
+        let _ = self.flush_flight();
+        let alert = AlertMessage { level, description };
+        let mut payload = Vec::with_capacity(2);
+        alert.encode(&mut payload);
+        let mut out = Vec::with_capacity(64);
+        if self.record.write(ContentType::Alert, &payload, &mut out).is_ok() {
+            self.sendable_tls.push_back(out);
+        }
+    }
+
+    fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut out = Vec::with_capacity(data.len() + 64);
+        self.record.write(ContentType::ApplicationData, data, &mut out)?;
+        self.sendable_tls.push_back(out);
+        Ok(())
+    }
+}
+
+pub(crate) enum State {
+    Client(client::tls12::State),
+    Server(server::tls12::State),
+}
+
+impl State {
+    fn handle(self, cx: &mut CommonState, message: Message<'_>) -> Result<Self, Error> {
+        match self {
+            Self::Client(s) => s.handle(cx, message).map(Self::Client),
+            Self::Server(s) => s.handle(cx, message).map(Self::Server),
+        }
+    }
+}
+
+/// Consecutive empty or warning records tolerated before the peer is
+/// taken to be attacking the CPU (as rustls and OpenSSL do).
+const MAX_EMPTY_OR_WARNING_RECORDS: u32 = 32;
+
+/// A TLS connection, client or server, that does no I/O itself.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # fn run(config: Arc<hsmtls::ClientConfig>, mut sock: std::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut conn = hsmtls::Connection::client(config, "example.com")?;
+/// while conn.is_handshaking() {
+///     while conn.wants_write() {
+///         conn.write_tls(&mut sock)?;
+///     }
+///     if conn.is_handshaking() {
+///         conn.read_tls(&mut sock)?;
+///         conn.process_new_packets()?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Connection {
+    state: Option<State>,
+    common: CommonState,
+    deframer: MessageDeframer,
+    joiner: HandshakeJoiner,
+    received_plaintext: VecDeque<Vec<u8>>,
+    received_offset: usize,
+    pending_plaintext: Vec<u8>,
+    error: Option<Error>,
+    peer_closed: bool,
+    sent_close: bool,
+    empty_or_warning_records: u32,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("side", &self.common.side)
+            .field("handshaking", &!self.common.handshake_complete)
+            .field("negotiated", &self.common.info)
+            .finish()
+    }
+}
+
+impl Connection {
+    fn new(side: Side, store: Arc<dyn KeyStore>, max_fragment: usize) -> Self {
+        Self {
+            state: None,
+            common: CommonState {
+                side,
+                store,
+                record: RecordLayer::new(max_fragment),
+                info: Negotiated::default(),
+                flight: Vec::new(),
+                sendable_tls: VecDeque::new(),
+                handshake_complete: false,
+                exporter: None,
+            },
+            deframer: MessageDeframer::new(),
+            joiner: HandshakeJoiner::new(),
+            received_plaintext: VecDeque::new(),
+            received_offset: 0,
+            pending_plaintext: Vec::new(),
+            error: None,
+            peer_closed: false,
+            sent_close: false,
+            empty_or_warning_records: 0,
+        }
+    }
+
+    /// A client connection to `server_name` (a DNS name or an IP address;
+    /// a DNS name is also sent as SNI). The ClientHello is queued at once.
+    pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
+        let mut conn = Self::new(
+            Side::Client,
+            config.common.store.clone(),
+            config.common.max_fragment_len,
+        );
+        let state = client::tls12::start(config, server_name, &mut conn.common)?;
+        conn.common.flush_flight()?;
+        conn.state = Some(State::Client(state));
+        Ok(conn)
+    }
+
+    /// A server connection waiting for a ClientHello.
+    pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        let mut conn = Self::new(
+            Side::Server,
+            config.common.store.clone(),
+            config.common.max_fragment_len,
+        );
+        conn.state = Some(State::Server(server::tls12::start(config)));
+        Ok(conn)
+    }
+
+    /// Which side this is.
+    pub fn side(&self) -> Side {
+        self.common.side
+    }
+
+    /// Reads TLS bytes from `rd` (at most one buffer's worth). `Ok(0)`
+    /// means the peer closed the transport.
+    pub fn read_tls(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
+        self.deframer.read(rd)
+    }
+
+    /// Writes queued TLS bytes to `wr`.
+    pub fn write_tls(&mut self, wr: &mut dyn Write) -> io::Result<usize> {
+        let Some(front) = self.common.sendable_tls.front_mut() else {
+            return Ok(0);
+        };
+        let n = wr.write(front)?;
+        if n == front.len() {
+            self.common.sendable_tls.pop_front();
+        } else {
+            front.drain(..n);
+        }
+        Ok(n)
+    }
+
+    /// Whether TLS bytes are waiting for [`Connection::write_tls`].
+    pub fn wants_write(&self) -> bool {
+        !self.common.sendable_tls.is_empty()
+    }
+
+    /// Whether the connection needs bytes from the peer to make progress.
+    pub fn wants_read(&self) -> bool {
+        self.error.is_none() && !self.peer_closed && self.received_plaintext.is_empty()
+    }
+
+    /// Whether the handshake is still going.
+    pub fn is_handshaking(&self) -> bool {
+        !self.common.handshake_complete
+    }
+
+    /// What was negotiated so far.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.common.info
+    }
+
+    /// The key store this connection uses.
+    pub fn store(&self) -> &Arc<dyn KeyStore> {
+        &self.common.store
+    }
+
+    /// Whether the peer sent close_notify.
+    pub fn peer_has_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Processes the records read so far: runs the handshake, decrypts
+    /// application data. On error the fatal alert is queued for
+    /// `write_tls` and the same error is returned from then on.
+    pub fn process_new_packets(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        match self.process() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if let Some(alert) = e.alert() {
+                    self.common.send_alert(AlertLevel::Fatal, alert);
+                }
+                self.error = Some(e.clone());
+                self.state = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn process(&mut self) -> Result<(), Error> {
+        while !self.peer_closed {
+            let Some(mut record) = self.deframer.next_record().map_err(|e| match e {
+                crate::msgs::deframer::DeframerError::RecordOverflow => Error::RecordOverflow,
+                _ => Error::peer(AlertDescription::DecodeError, "malformed record header"),
+            })?
+            else {
+                break;
+            };
+            let content_type = record.0.content_type;
+            let range = self
+                .common
+                .record
+                .read(content_type, record.0.version, &mut record.1)?;
+            let payload = &record.1[range];
+            self.process_record(content_type, payload)?;
+        }
+        Ok(())
+    }
+
+    fn process_record(&mut self, content_type: ContentType, payload: &[u8]) -> Result<(), Error> {
+        if payload.is_empty() || content_type == ContentType::Alert {
+            self.empty_or_warning_records += 1;
+            if self.empty_or_warning_records > MAX_EMPTY_OR_WARNING_RECORDS {
+                return Err(Error::peer(
+                    AlertDescription::UnexpectedMessage,
+                    "too many empty or warning records",
+                ));
+            }
+        } else {
+            self.empty_or_warning_records = 0;
+        }
+        match content_type {
+            ContentType::Handshake => {
+                // RFC 5246 §6.2.1: no zero-length Handshake fragments.
+                if payload.is_empty() {
+                    return Err(Error::peer(
+                        AlertDescription::UnexpectedMessage,
+                        "empty handshake record",
+                    ));
+                }
+                self.joiner.push(payload);
+                while let Some(raw) = self.joiner.next_message()? {
+                    let parsed = HandshakeMessage::read_tls12(&mut Reader::new(&raw))?;
+                    self.dispatch(Message::Handshake {
+                        parsed,
+                        raw: &raw,
+                    })?;
+                }
+            }
+            ContentType::ChangeCipherSpec => {
+                // RFC 5246 §7.1: a single byte of value 1; and it may not
+                // interleave a handshake message.
+                if payload != [1] {
+                    return Err(Error::peer(
+                        AlertDescription::DecodeError,
+                        "malformed ChangeCipherSpec",
+                    ));
+                }
+                if !self.joiner.is_empty() {
+                    return Err(Error::peer(
+                        AlertDescription::UnexpectedMessage,
+                        "ChangeCipherSpec inside a handshake message",
+                    ));
+                }
+                self.dispatch(Message::ChangeCipherSpec)?;
+            }
+            ContentType::Alert => self.process_alert(payload)?,
+            ContentType::ApplicationData => {
+                if !self.common.handshake_complete {
+                    return Err(Error::UnexpectedMessage {
+                        expected: "handshake",
+                        got: MessageKind::Record(ContentType::ApplicationData),
+                    });
+                }
+                if !payload.is_empty() {
+                    self.received_plaintext.push_back(payload.to_vec());
+                }
+            }
+            other => {
+                return Err(Error::UnexpectedMessage {
+                    expected: "a known record type",
+                    got: MessageKind::Record(other),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn process_alert(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let alert = AlertMessage::read_bytes(payload)?;
+        if alert.description == AlertDescription::CloseNotify {
+            self.peer_closed = true;
+            return Ok(());
+        }
+        match alert.level {
+            // RFC 5246 §7.2.2: a fatal alert ends the connection at once.
+            AlertLevel::Warning => {
+                if alert.description == AlertDescription::UserCanceled {
+                    return Ok(());
+                }
+                if !self.common.handshake_complete
+                    || alert.description != AlertDescription::NoRenegotiation
+                {
+                    // Warnings other than those two leave us guessing;
+                    // during the handshake they are not tolerated.
+                    if !self.common.handshake_complete {
+                        return Err(Error::AlertReceived(alert.description));
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(Error::AlertReceived(alert.description)),
+        }
+    }
+
+    fn dispatch(&mut self, message: Message<'_>) -> Result<(), Error> {
+        let state = self
+            .state
+            .take()
+            .ok_or(Error::InvalidState("connection failed"))?;
+        let was_complete = self.common.handshake_complete;
+        let next = state.handle(&mut self.common, message)?;
+        self.state = Some(next);
+        self.common.flush_flight()?;
+        if !was_complete && self.common.handshake_complete && !self.pending_plaintext.is_empty() {
+            let pending = core::mem::take(&mut self.pending_plaintext);
+            self.common.send_application_data(&pending)?;
+        }
+        Ok(())
+    }
+
+    /// Reads decrypted application data.
+    pub fn reader(&mut self) -> PlaintextReader<'_> {
+        PlaintextReader { conn: self }
+    }
+
+    /// Writes application data; before the handshake completes it is
+    /// buffered and sent as soon as it does.
+    pub fn writer(&mut self) -> PlaintextWriter<'_> {
+        PlaintextWriter { conn: self }
+    }
+
+    /// Queues close_notify (RFC 5246 §7.2.1).
+    pub fn send_close_notify(&mut self) {
+        if !self.sent_close {
+            self.sent_close = true;
+            self.common
+                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+        }
+    }
+
+    /// Keying material exporter (RFC 5705): `out.len()` bytes for `label`
+    /// and an optional `context`.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let (master, prf, randoms) = self
+            .common
+            .exporter
+            .as_ref()
+            .ok_or(Error::InvalidState("handshake not complete"))?;
+        let mut seed = randoms.to_vec();
+        if let Some(ctx) = context {
+            let len = u16::try_from(ctx.len())
+                .map_err(|_| Error::InvalidState("exporter context too long"))?;
+            seed.extend_from_slice(&len.to_be_bytes());
+            seed.extend_from_slice(ctx);
+        }
+        self.common
+            .store
+            .tls12_export(master, *prf, label, &seed, out)
+            .map_err(Error::from)
+    }
+}
+
+/// Reads application data out of a [`Connection`].
+#[derive(Debug)]
+pub struct PlaintextReader<'a> {
+    conn: &'a mut Connection,
+}
+
+impl Read for PlaintextReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let conn = &mut *self.conn;
+        let mut copied = 0;
+        while copied < buf.len() {
+            let Some(front) = conn.received_plaintext.front() else {
+                break;
+            };
+            let available = &front[conn.received_offset..];
+            let n = available.len().min(buf.len() - copied);
+            buf[copied..copied + n].copy_from_slice(&available[..n]);
+            copied += n;
+            conn.received_offset += n;
+            if conn.received_offset == front.len() {
+                conn.received_plaintext.pop_front();
+                conn.received_offset = 0;
+            }
+        }
+        if copied == 0 && !buf.is_empty() && !conn.peer_closed {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(copied)
+    }
+}
+
+/// Writes application data into a [`Connection`].
+#[derive(Debug)]
+pub struct PlaintextWriter<'a> {
+    conn: &'a mut Connection,
+}
+
+impl Write for PlaintextWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let conn = &mut *self.conn;
+        if conn.sent_close || conn.error.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "connection closed",
+            ));
+        }
+        if !conn.common.handshake_complete {
+            conn.pending_plaintext.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        conn.common
+            .send_application_data(buf)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! The server side of the handshake.
+
+pub(crate) mod tls12;

@@ -1,0 +1,205 @@
+//! Session resumption state for TLS 1.2: the server's bounded session-ID
+//! cache (RFC 5246 §7.4.1.2), the client's per-server store, and the
+//! session-ticket state encoding (RFC 5077 §4). Master secrets stay key
+//! store handles; a ticket carries them sealed by the store.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hsmtls_keys::Secret;
+
+use crate::msgs::base::SessionId;
+use crate::msgs::codec::{self, Reader};
+use crate::msgs::enums::CipherSuite;
+
+/// What a resumable TLS 1.2 session keeps.
+#[derive(Debug)]
+pub struct Tls12Session {
+    /// The suite of the original handshake.
+    pub suite: CipherSuite,
+    /// The master secret, a key-store handle.
+    pub master: Arc<Secret>,
+    /// Whether the master secret is an extended one (RFC 7627 §5.3).
+    pub extended_master_secret: bool,
+    /// The protocol agreed by ALPN, if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The peer's certificate chain (kept by session-ID caches only).
+    pub peer_certificates: Vec<Vec<u8>>,
+    /// When the session was made, seconds since the Unix epoch.
+    pub created: u64,
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The public part of a ticket's state: everything but the master secret,
+/// which the key store seals itself.
+pub(crate) struct TicketState {
+    pub suite: CipherSuite,
+    pub extended_master_secret: bool,
+    pub created: u64,
+    pub alpn: Option<Vec<u8>>,
+}
+
+impl TicketState {
+    const VERSION: u8 = 1;
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16);
+        codec::put_u8(Self::VERSION, &mut out);
+        codec::put_u16(self.suite.to_u16(), &mut out);
+        codec::put_u8(u8::from(self.extended_master_secret), &mut out);
+        out.extend_from_slice(&self.created.to_be_bytes());
+        codec::put_opaque_u8(self.alpn.as_deref().unwrap_or_default(), &mut out);
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(bytes);
+        if r.u8().ok()? != Self::VERSION {
+            return None;
+        }
+        let suite = CipherSuite::from(r.u16().ok()?);
+        let ems = match r.u8().ok()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let created = u64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        let alpn = codec::read_opaque_u8(&mut r).ok()?;
+        r.expect_empty("ticket state").ok()?;
+        Some(Self {
+            suite,
+            extended_master_secret: ems,
+            created,
+            alpn: (!alpn.is_empty()).then_some(alpn),
+        })
+    }
+}
+
+/// A bounded server-side cache of sessions by session ID. The oldest
+/// entry goes when it is full.
+#[derive(Debug)]
+pub struct ServerSessionCache {
+    capacity: usize,
+    lifetime: u64,
+    inner: Mutex<ServerCacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct ServerCacheInner {
+    map: HashMap<Vec<u8>, Arc<Tls12Session>>,
+    order: VecDeque<Vec<u8>>,
+}
+
+impl ServerSessionCache {
+    /// A cache of at most `capacity` sessions, each usable for `lifetime`
+    /// seconds.
+    pub fn new(capacity: usize, lifetime: u64) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            lifetime,
+            inner: Mutex::new(ServerCacheInner::default()),
+        }
+    }
+
+    pub(crate) fn put(&self, id: &SessionId, session: Arc<Tls12Session>) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let key = id.as_ref().to_vec();
+        if inner.map.insert(key.clone(), session).is_none() {
+            inner.order.push_back(key);
+        }
+        while inner.map.len() > self.capacity {
+            match inner.order.pop_front() {
+                Some(old) => {
+                    inner.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, id: &SessionId) -> Option<Arc<Tls12Session>> {
+        let inner = self.inner.lock().ok()?;
+        let session = inner.map.get(id.as_ref())?.clone();
+        (unix_now().saturating_sub(session.created) <= self.lifetime).then_some(session)
+    }
+
+    /// Forgets a session (after a fatal alert on a connection using it).
+    pub(crate) fn remove(&self, id: &SessionId) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.map.remove(id.as_ref());
+            inner.order.retain(|k| k.as_slice() != id.as_ref());
+        }
+    }
+
+    /// How many sessions are cached.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.map.len()).unwrap_or(0)
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a client remembers of a server to resume with.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientSession {
+    pub session_id: SessionId,
+    pub ticket: Option<Vec<u8>>,
+    pub session: Arc<Tls12Session>,
+}
+
+/// The client's sessions, one per server name, bounded.
+#[derive(Debug)]
+pub struct ClientSessionCache {
+    capacity: usize,
+    inner: Mutex<(HashMap<String, ClientSession>, VecDeque<String>)>,
+}
+
+impl ClientSessionCache {
+    /// A store for at most `capacity` servers.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    pub(crate) fn put(&self, server: &str, session: ClientSession) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let (map, order) = &mut *inner;
+        if map.insert(server.to_owned(), session).is_none() {
+            order.push_back(server.to_owned());
+        }
+        while map.len() > self.capacity {
+            match order.pop_front() {
+                Some(old) => {
+                    map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, server: &str) -> Option<ClientSession> {
+        self.inner.lock().ok()?.0.get(server).cloned()
+    }
+
+    pub(crate) fn remove(&self, server: &str) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.0.remove(server);
+        }
+    }
+}
