@@ -475,50 +475,38 @@ fn copy_mac_constant_time(data: &[u8], mac_start: usize, mac_len: usize, out: &m
 mod tests {
     use super::*;
 
-    fn all() -> Vec<(&'static str, Box<dyn Fn() -> Proto>)> {
+    fn gcm128() -> Proto {
+        Proto::Aead(Tls12Aead::aes_gcm(&[1; 16], &[2; 4]).unwrap())
+    }
+    fn gcm256() -> Proto {
+        Proto::Aead(Tls12Aead::aes_gcm(&[1; 32], &[2; 4]).unwrap())
+    }
+    fn chacha() -> Proto {
+        Proto::Aead(Tls12Aead::chacha20_poly1305(&[1; 32], &[2; 12]).unwrap())
+    }
+    fn cbc(hash: HashAlg, key_len: usize, etm: bool) -> Proto {
+        let mac_key = vec![3u8; hash.output_len()];
+        let key = vec![1u8; key_len];
+        Proto::Cbc(Box::new(Tls12Cbc::new(hash, &mac_key, &key, etm).unwrap()))
+    }
+
+    type Maker = fn() -> Proto;
+
+    fn all() -> Vec<(&'static str, Maker)> {
         vec![
-            (
-                "gcm128",
-                Box::new(|| Proto::Aead(Tls12Aead::aes_gcm(&[1; 16], &[2; 4]).unwrap())),
-            ),
-            (
-                "gcm256",
-                Box::new(|| Proto::Aead(Tls12Aead::aes_gcm(&[1; 32], &[2; 4]).unwrap())),
-            ),
-            (
-                "chacha",
-                Box::new(|| Proto::Aead(Tls12Aead::chacha20_poly1305(&[1; 32], &[2; 12]).unwrap())),
-            ),
-            (
-                "cbc256-mte",
-                Box::new(|| {
-                    Proto::Cbc(Tls12Cbc::new(HashAlg::Sha256, &[3; 32], &[1; 16], false).unwrap())
-                }),
-            ),
-            (
-                "cbc384-mte",
-                Box::new(|| {
-                    Proto::Cbc(Tls12Cbc::new(HashAlg::Sha384, &[3; 48], &[1; 32], false).unwrap())
-                }),
-            ),
-            (
-                "cbc256-etm",
-                Box::new(|| {
-                    Proto::Cbc(Tls12Cbc::new(HashAlg::Sha256, &[3; 32], &[1; 16], true).unwrap())
-                }),
-            ),
-            (
-                "cbc384-etm",
-                Box::new(|| {
-                    Proto::Cbc(Tls12Cbc::new(HashAlg::Sha384, &[3; 48], &[1; 32], true).unwrap())
-                }),
-            ),
+            ("gcm128", gcm128),
+            ("gcm256", gcm256),
+            ("chacha", chacha),
+            ("cbc256-mte", || cbc(HashAlg::Sha256, 16, false)),
+            ("cbc384-mte", || cbc(HashAlg::Sha384, 32, false)),
+            ("cbc256-etm", || cbc(HashAlg::Sha256, 16, true)),
+            ("cbc384-etm", || cbc(HashAlg::Sha384, 32, true)),
         ]
     }
 
     enum Proto {
         Aead(Tls12Aead),
-        Cbc(Tls12Cbc),
+        Cbc(Box<Tls12Cbc>),
     }
 
     impl Proto {

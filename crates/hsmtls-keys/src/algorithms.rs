@@ -165,13 +165,18 @@ pub enum RecordCipher {
 impl RecordCipher {
     /// `(mac_key_length, enc_key_length, fixed_iv_length)` of the TLS 1.2
     /// key block (RFC 5246 §6.3, RFC 5288 §3, RFC 7905 §2).
+    ///
+    /// CBC has no fixed IV in TLS 1.2: every record carries an explicit IV
+    /// (RFC 5246 §6.2.3.2), and "the client_write_IV and server_write_IV
+    /// are only generated for implicit nonce techniques" (§6.3). IVs sit at
+    /// the end of the key block, so this changes no key.
     pub const fn key_block_shape(self) -> (usize, usize, usize) {
         match self {
             Self::Aes128Gcm => (0, 16, 4),
             Self::Aes256Gcm => (0, 32, 4),
             Self::Chacha20Poly1305 => (0, 32, 12),
-            Self::Aes128CbcSha256 { .. } => (32, 16, 16),
-            Self::Aes256CbcSha384 { .. } => (48, 32, 16),
+            Self::Aes128CbcSha256 { .. } => (32, 16, 0),
+            Self::Aes256CbcSha384 { .. } => (48, 32, 0),
         }
     }
 

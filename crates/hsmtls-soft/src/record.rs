@@ -1,0 +1,101 @@
+//! [`RecordProtector`]s over hsmtls-crypto's TLS 1.2 record code. Keys are
+//! scheduled once when the protector is built; `seal` appends to `out`
+//! without other allocation.
+
+use core::fmt;
+use core::ops::Range;
+
+use hsmtls_crypto::record::{Tls12Aead, Tls12Cbc};
+use hsmtls_keys::{KeyError, RecordProtector};
+
+use crate::map_err;
+
+/// AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905).
+pub(crate) struct AeadProtector {
+    pub(crate) id: u64,
+    pub(crate) inner: Tls12Aead,
+}
+
+impl fmt::Debug for AeadProtector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "soft:aead-record#{}", self.id)
+    }
+}
+
+impl RecordProtector for AeadProtector {
+    fn seal(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), KeyError> {
+        self.inner
+            .seal(seq, content_type, version, plaintext, out)
+            .map_err(map_err)
+    }
+
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, KeyError> {
+        self.inner
+            .open(seq, content_type, version, fragment)
+            .map_err(|_| KeyError::BadRecordMac)
+    }
+
+    fn max_overhead(&self) -> usize {
+        self.inner.max_overhead()
+    }
+}
+
+/// AES-CBC + HMAC, MAC-then-encrypt or encrypt-then-MAC (RFC 7366).
+pub(crate) struct CbcProtector {
+    pub(crate) id: u64,
+    pub(crate) inner: Tls12Cbc,
+}
+
+impl fmt::Debug for CbcProtector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "soft:cbc-record#{}", self.id)
+    }
+}
+
+impl RecordProtector for CbcProtector {
+    fn seal(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), KeyError> {
+        // RFC 5246 §6.2.3.2: "The IV SHOULD be chosen at random, and MUST
+        // be unpredictable."
+        let mut iv = [0u8; 16];
+        hsmtls_crypto::fill_random(&mut iv).map_err(map_err)?;
+        self.inner
+            .seal(seq, content_type, version, &iv, plaintext, out)
+            .map_err(map_err)
+    }
+
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, KeyError> {
+        self.inner
+            .open(seq, content_type, version, fragment)
+            .map_err(|_| KeyError::BadRecordMac)
+    }
+
+    fn max_overhead(&self) -> usize {
+        self.inner.max_overhead()
+    }
+}
