@@ -88,20 +88,17 @@ impl Common {
     /// something is left.
     fn finish(&mut self) -> Result<(), Error> {
         let caps = self.store.capabilities();
-        self.groups.retain(|g| {
-            key_exchange_group(*g).is_some_and(|kx| caps.groups.contains(&kx))
-        });
+        self.groups
+            .retain(|g| key_exchange_group(*g).is_some_and(|kx| caps.groups.contains(&kx)));
         self.suites.retain(|s| {
             caps.prf_hashes.contains(&s.prf)
-                && caps
-                    .record_ciphers
-                    .iter()
-                    .any(|c| c.key_block_shape() == s.bulk.record_cipher(false).key_block_shape()
-                        && c.is_cbc() == s.bulk.is_cbc())
+                && caps.record_ciphers.iter().any(|c| {
+                    c.key_block_shape() == s.bulk.record_cipher(false).key_block_shape()
+                        && c.is_cbc() == s.bulk.is_cbc()
+                })
         });
-        self.signature_schemes.retain(|s| {
-            tls12_signature_algorithm(*s).is_some_and(|a| caps.verify.contains(&a))
-        });
+        self.signature_schemes
+            .retain(|s| tls12_signature_algorithm(*s).is_some_and(|a| caps.verify.contains(&a)));
         if !caps.extended_master_secret {
             if self.require_extended_master_secret {
                 return Err(Error::Config(format!(
@@ -273,7 +270,9 @@ impl ClientConfigBuilder {
     pub fn build(mut self) -> Result<ClientConfig, Error> {
         self.common.finish()?;
         if self.roots.is_empty() {
-            return Err(Error::Config("no trust anchors for the server's certificate".into()));
+            return Err(Error::Config(
+                "no trust anchors for the server's certificate".into(),
+            ));
         }
         let verifier = Verifier::new(&self.common.store, Arc::new(self.roots));
         Ok(ClientConfig {
@@ -399,7 +398,10 @@ impl ServerConfigBuilder {
                     "client authentication needs trust anchors".into(),
                 ))
             }
-            _ => Some(Verifier::new(&self.common.store, Arc::new(self.client_roots))),
+            _ => Some(Verifier::new(
+                &self.common.store,
+                Arc::new(self.client_roots),
+            )),
         };
         let ticketer = if self.tickets {
             Some(Ticketer {

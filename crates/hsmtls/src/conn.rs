@@ -90,13 +90,21 @@ pub(crate) struct CommonState {
     sendable_tls: VecDeque<Vec<u8>>,
     pub handshake_complete: bool,
     /// Exporter access: the master secret and PRF, once established.
-    pub exporter: Option<(Arc<hsmtls_keys::Secret>, hsmtls_keys::HashAlgorithm, [u8; 64])>,
+    pub exporter: Option<(
+        Arc<hsmtls_keys::Secret>,
+        hsmtls_keys::HashAlgorithm,
+        [u8; 64],
+    )>,
 }
 
 impl CommonState {
     /// Queues a handshake message of the current flight and adds it to the
     /// transcript.
-    pub(crate) fn send_handshake(&mut self, message: &HandshakeMessage, transcript: &mut Transcript) {
+    pub(crate) fn send_handshake(
+        &mut self,
+        message: &HandshakeMessage,
+        transcript: &mut Transcript,
+    ) {
         let start = self.flight.len();
         message.encode(&mut self.flight);
         transcript.add(&self.flight[start..]);
@@ -109,7 +117,8 @@ impl CommonState {
         }
         let flight = core::mem::take(&mut self.flight);
         let mut out = Vec::with_capacity(flight.len() + 64);
-        self.record.write(ContentType::Handshake, &flight, &mut out)?;
+        self.record
+            .write(ContentType::Handshake, &flight, &mut out)?;
         self.sendable_tls.push_back(out);
         Ok(())
     }
@@ -118,7 +127,8 @@ impl CommonState {
     pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
         self.flush_flight()?;
         let mut out = Vec::with_capacity(8);
-        self.record.write(ContentType::ChangeCipherSpec, &[1], &mut out)?;
+        self.record
+            .write(ContentType::ChangeCipherSpec, &[1], &mut out)?;
         self.sendable_tls.push_back(out);
         Ok(())
     }
@@ -129,14 +139,19 @@ impl CommonState {
         let mut payload = Vec::with_capacity(2);
         alert.encode(&mut payload);
         let mut out = Vec::with_capacity(64);
-        if self.record.write(ContentType::Alert, &payload, &mut out).is_ok() {
+        if self
+            .record
+            .write(ContentType::Alert, &payload, &mut out)
+            .is_ok()
+        {
             self.sendable_tls.push_back(out);
         }
     }
 
     fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
         let mut out = Vec::with_capacity(data.len() + 64);
-        self.record.write(ContentType::ApplicationData, data, &mut out)?;
+        self.record
+            .write(ContentType::ApplicationData, data, &mut out)?;
         self.sendable_tls.push_back(out);
         Ok(())
     }
@@ -371,10 +386,7 @@ impl Connection {
                 self.joiner.push(payload);
                 while let Some(raw) = self.joiner.next_message()? {
                     let parsed = HandshakeMessage::read_tls12(&mut Reader::new(&raw))?;
-                    self.dispatch(Message::Handshake {
-                        parsed,
-                        raw: &raw,
-                    })?;
+                    self.dispatch(Message::Handshake { parsed, raw: &raw })?;
                 }
             }
             ContentType::ChangeCipherSpec => {

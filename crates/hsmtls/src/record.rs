@@ -52,10 +52,6 @@ impl RecordLayer {
         self.read_seq = 0;
     }
 
-    pub(crate) fn is_encrypting(&self) -> bool {
-        self.encrypter.is_some()
-    }
-
     /// Fragments `payload` into records of `content_type` and appends them
     /// to `out`.
     pub(crate) fn write(

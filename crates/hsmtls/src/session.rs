@@ -132,14 +132,6 @@ impl ServerSessionCache {
         (unix_now().saturating_sub(session.created) <= self.lifetime).then_some(session)
     }
 
-    /// Forgets a session (after a fatal alert on a connection using it).
-    pub(crate) fn remove(&self, id: &SessionId) {
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.map.remove(id.as_ref());
-            inner.order.retain(|k| k.as_slice() != id.as_ref());
-        }
-    }
-
     /// How many sessions are cached.
     pub fn len(&self) -> usize {
         self.inner.lock().map(|i| i.map.len()).unwrap_or(0)
@@ -195,11 +187,5 @@ impl ClientSessionCache {
 
     pub(crate) fn get(&self, server: &str) -> Option<ClientSession> {
         self.inner.lock().ok()?.0.get(server).cloned()
-    }
-
-    pub(crate) fn remove(&self, server: &str) {
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.0.remove(server);
-        }
     }
 }

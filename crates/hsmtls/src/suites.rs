@@ -87,16 +87,66 @@ macro_rules! suite {
 /// Every TLS 1.2 suite, in the default order of preference: AEADs first,
 /// ECDSA before RSA.
 pub static TLS12_SUITES: &[Tls12Suite] = &[
-    suite!(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, EcdheEcdsa, Aes128Gcm, Sha256),
-    suite!(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, EcdheEcdsa, Aes256Gcm, Sha384),
-    suite!(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, EcdheEcdsa, Chacha20Poly1305, Sha256),
-    suite!(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, EcdheRsa, Aes128Gcm, Sha256),
-    suite!(TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, EcdheRsa, Aes256Gcm, Sha384),
-    suite!(TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, EcdheRsa, Chacha20Poly1305, Sha256),
-    suite!(TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, EcdheEcdsa, Aes128CbcSha256, Sha256),
-    suite!(TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, EcdheEcdsa, Aes256CbcSha384, Sha384),
-    suite!(TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, EcdheRsa, Aes128CbcSha256, Sha256),
-    suite!(TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, EcdheRsa, Aes256CbcSha384, Sha384),
+    suite!(
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        EcdheEcdsa,
+        Aes128Gcm,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        EcdheEcdsa,
+        Aes256Gcm,
+        Sha384
+    ),
+    suite!(
+        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        EcdheEcdsa,
+        Chacha20Poly1305,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        EcdheRsa,
+        Aes128Gcm,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        EcdheRsa,
+        Aes256Gcm,
+        Sha384
+    ),
+    suite!(
+        TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        EcdheRsa,
+        Chacha20Poly1305,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+        EcdheEcdsa,
+        Aes128CbcSha256,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+        EcdheEcdsa,
+        Aes256CbcSha384,
+        Sha384
+    ),
+    suite!(
+        TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+        EcdheRsa,
+        Aes128CbcSha256,
+        Sha256
+    ),
+    suite!(
+        TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+        EcdheRsa,
+        Aes256CbcSha384,
+        Sha384
+    ),
 ];
 
 /// Looks a suite up by wire value.

@@ -5,9 +5,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hsmtls_keys::{
-    KeyExchangeGroup, KeyStore, PublicKey, PublicKeyAlgorithm, SignatureAlgorithm,
-};
+use hsmtls_keys::{KeyExchangeGroup, KeyStore, PublicKey, PublicKeyAlgorithm, SignatureAlgorithm};
 use pki_types::{
     alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
     SignatureVerificationAlgorithm, UnixTime,
@@ -156,8 +154,8 @@ fn certificate_error(e: webpki::Error) -> Error {
         E::CertExpired { .. } | E::CertNotValidYet { .. } => AlertDescription::CertificateExpired,
         E::UnknownIssuer => AlertDescription::UnknownCa,
         E::CertNotValidForName(_) => AlertDescription::BadCertificate,
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmForPublicKey
+        E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
         | E::UnsupportedCertVersion => AlertDescription::UnsupportedCertificate,
         _ => AlertDescription::BadCertificate,
     };
@@ -248,7 +246,7 @@ impl Verifier {
         for algorithm in self.algorithms.iter().filter(|a| a.signature == signature) {
             match cert.verify_signature(algorithm, message, sig) {
                 Ok(()) => return Ok(SignatureVerified(())),
-                Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKey) => continue,
+                Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
                 Err(_) => return Err(Error::DecryptError("handshake signature")),
             }
         }
@@ -269,7 +267,9 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 3 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -303,12 +303,30 @@ fn spki_algorithm_id(cert: &[u8]) -> Option<&[u8]> {
 pub(crate) fn spki_algorithm(cert: &[u8]) -> Option<PublicKeyAlgorithm> {
     let id = spki_algorithm_id(cert)?;
     let known: [(AlgorithmIdentifier, PublicKeyAlgorithm); 8] = [
-        (alg_id::ECDSA_P256, PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp256r1)),
-        (alg_id::ECDSA_P384, PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp384r1)),
-        (alg_id::ECDSA_P521, PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp521r1)),
-        (EC_BRAINPOOL_P256R1, PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP256r1)),
-        (EC_BRAINPOOL_P384R1, PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP384r1)),
-        (EC_BRAINPOOL_P512R1, PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP512r1)),
+        (
+            alg_id::ECDSA_P256,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp256r1),
+        ),
+        (
+            alg_id::ECDSA_P384,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp384r1),
+        ),
+        (
+            alg_id::ECDSA_P521,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp521r1),
+        ),
+        (
+            EC_BRAINPOOL_P256R1,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP256r1),
+        ),
+        (
+            EC_BRAINPOOL_P384R1,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP384r1),
+        ),
+        (
+            EC_BRAINPOOL_P512R1,
+            PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP512r1),
+        ),
         (alg_id::RSA_ENCRYPTION, PublicKeyAlgorithm::Rsa),
         (alg_id::ED25519, PublicKeyAlgorithm::Ed25519),
     ];

@@ -23,8 +23,8 @@ use crate::error::Error;
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, ClientCertificateType, CompressionMethod,
-    ECPointFormat, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
+    AlertDescription, AlertLevel, ClientCertificateType, CompressionMethod, ECPointFormat,
+    ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::ext::alpn::ProtocolNameList;
 use crate::msgs::ext::ec_point_formats::EcPointFormatList;
@@ -165,7 +165,10 @@ pub(crate) fn start(
     );
     // RFC 5746 §3.4: an initial handshake sends an empty
     // renegotiation_info (or the SCSV).
-    extensions.push_body(ExtensionType::RenegotiationInfo, &RenegotiationInfo(Vec::new()));
+    extensions.push_body(
+        ExtensionType::RenegotiationInfo,
+        &RenegotiationInfo(Vec::new()),
+    );
 
     let hello = ClientHello {
         legacy_version: ProtocolVersion::TLSv1_2,
@@ -246,7 +249,10 @@ impl ExpectServerHello {
 
         // RFC 5746 §3.4: an initial handshake's renegotiation_info must be
         // empty.
-        if let Some(ri) = hello.extensions.get::<RenegotiationInfo>(ExtensionType::RenegotiationInfo)? {
+        if let Some(ri) = hello
+            .extensions
+            .get::<RenegotiationInfo>(ExtensionType::RenegotiationInfo)?
+        {
             if !ri.0.is_empty() {
                 return Err(Error::peer(
                     AlertDescription::HandshakeFailure,
@@ -255,13 +261,18 @@ impl ExpectServerHello {
             }
             cx.info.secure_renegotiation = true;
         }
-        if let Some(formats) = hello.extensions.get::<EcPointFormatList>(ExtensionType::EcPointFormats)? {
+        if let Some(formats) = hello
+            .extensions
+            .get::<EcPointFormatList>(ExtensionType::EcPointFormats)?
+        {
             // RFC 8422 §5.2: uncompressed must be supported.
             if !formats.0.contains(&ECPointFormat::Uncompressed) {
                 return Err(Error::illegal("server does not accept uncompressed points"));
             }
         }
-        hs.extended_master_secret = hello.extensions.contains(ExtensionType::ExtendedMasterSecret);
+        hs.extended_master_secret = hello
+            .extensions
+            .contains(ExtensionType::ExtendedMasterSecret);
         if common.require_extended_master_secret && !hs.extended_master_secret {
             return Err(Error::handshake_failure(
                 "server does not support the extended master secret",
@@ -402,10 +413,10 @@ impl ExpectCertificate {
         hs.transcript.add(raw);
         // RFC 5246 §7.4.2: the sender's certificate comes first; path
         // validation per RFC 5280, the name per RFC 6125.
-        let verified = hs
-            .config
-            .verifier
-            .verify_chain(&certificates, Some(&hs.server_name), false)?;
+        let verified =
+            hs.config
+                .verifier
+                .verify_chain(&certificates, Some(&hs.server_name), false)?;
         cx.info.peer_certificates = certificates;
         Ok(State::ExpectServerKeyExchange(ExpectServerKeyExchange {
             hs,
@@ -558,9 +569,7 @@ impl ExpectServerHelloDone {
             .store
             .complete_key_exchange(share, &self.server_share)
             .map_err(|e| match e {
-                hsmtls_keys::KeyError::InvalidPeerKey => {
-                    Error::illegal("invalid server key share")
-                }
+                hsmtls_keys::KeyError::InvalidPeerKey => Error::illegal("invalid server key share"),
                 other => Error::from(other),
             })?;
         cx.send_handshake(
@@ -579,7 +588,9 @@ impl ExpectServerHelloDone {
             // up to here.
             let algorithm = tls12_signature_algorithm(scheme)
                 .ok_or(Error::InvalidState("unsupported client signature scheme"))?;
-            let signature = cx.store.sign(&ck.key, algorithm, hs.transcript.messages())?;
+            let signature = cx
+                .store
+                .sign(&ck.key, algorithm, hs.transcript.messages())?;
             cx.send_handshake(
                 &HandshakeMessage {
                     typ: HandshakeType::CertificateVerify,
@@ -616,7 +627,11 @@ impl ExpectServerHelloDone {
     }
 }
 
-fn derive_master(cx: &mut CommonState, hs: &Handshake, pre_master: Secret) -> Result<Secret, Error> {
+fn derive_master(
+    cx: &mut CommonState,
+    hs: &Handshake,
+    pre_master: Secret,
+) -> Result<Secret, Error> {
     let session_hash;
     let seed = if hs.extended_master_secret {
         // RFC 7627 §3: the hash of the handshake up to and including
@@ -629,7 +644,9 @@ fn derive_master(cx: &mut CommonState, hs: &Handshake, pre_master: Secret) -> Re
             server_random: &hs.server_random,
         }
     };
-    Ok(cx.store.tls12_master_secret(pre_master, hs.suite.prf, seed)?)
+    Ok(cx
+        .store
+        .tls12_master_secret(pre_master, hs.suite.prf, seed)?)
 }
 
 /// Picks the scheme for CertificateVerify: the server's preference order
@@ -647,9 +664,11 @@ fn choose_client_scheme(
     if !request.certificate_types.contains(&wanted_type) {
         return None;
     }
-    request.signature_schemes.iter().copied().find(|s| {
-        tls12_signature_algorithm(*s).is_some_and(|a| a.fits_key(key))
-    })
+    request
+        .signature_schemes
+        .iter()
+        .copied()
+        .find(|s| tls12_signature_algorithm(*s).is_some_and(|a| a.fits_key(key)))
 }
 
 /// The keys and master secret of the session being established.
@@ -674,9 +693,12 @@ fn send_change_cipher_spec_and_finished(
         .ok_or(Error::InvalidState("client write keys already in use"))?;
     cx.record.set_encrypter(client_write);
     let hash = hs.transcript.current_hash()?;
-    let verify_data =
-        cx.store
-            .tls12_verify_data(&pending.master, hs.suite.prf, FinishedLabel::Client, hash.as_ref())?;
+    let verify_data = cx.store.tls12_verify_data(
+        &pending.master,
+        hs.suite.prf,
+        FinishedLabel::Client,
+        hash.as_ref(),
+    )?;
     cx.send_handshake(
         &HandshakeMessage {
             typ: HandshakeType::Finished,
@@ -837,4 +859,3 @@ fn handle_traffic(cx: &mut CommonState, m: Message<'_>) -> Result<State, Error> 
         other => Err(unexpected("application data", &other)),
     }
 }
-

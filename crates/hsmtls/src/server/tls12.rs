@@ -37,9 +37,9 @@ use crate::msgs::ext::signature_algorithms::SignatureSchemeList;
 use crate::msgs::ext::supported_groups::NamedGroupList;
 use crate::msgs::ext::Extensions;
 use crate::msgs::handshake::{
-    CertificatePayload, CertificateRequestPayload, ClientHello, DigitallySigned,
-    EcdheServerParams, FinishedPayload, HandshakeMessage, HandshakePayload,
-    NewSessionTicketPayload, ServerHello, ServerKeyExchangePayload,
+    CertificatePayload, CertificateRequestPayload, ClientHello, DigitallySigned, EcdheServerParams,
+    FinishedPayload, HandshakeMessage, HandshakePayload, NewSessionTicketPayload, ServerHello,
+    ServerKeyExchangePayload,
 };
 use crate::session::{unix_now, TicketState, Tls12Session};
 use crate::suites::{key_exchange_group, tls12_signature_algorithm, Tls12Suite};
@@ -147,9 +147,15 @@ impl Offer {
             .get::<SignatureSchemeList>(ExtensionType::SignatureAlgorithms)?
             .map(|l| l.0)
             .unwrap_or_default();
-        for empty in [ExtensionType::ExtendedMasterSecret, ExtensionType::EncryptThenMac] {
+        for empty in [
+            ExtensionType::ExtendedMasterSecret,
+            ExtensionType::EncryptThenMac,
+        ] {
             if ext.find(empty).is_some_and(|d| !d.is_empty()) {
-                return Err(Error::peer(AlertDescription::DecodeError, "extension must be empty"));
+                return Err(Error::peer(
+                    AlertDescription::DecodeError,
+                    "extension must be empty",
+                ));
             }
         }
         Ok(Self {
@@ -157,7 +163,8 @@ impl Offer {
             signature_schemes,
             extended_master_secret: ext.contains(ExtensionType::ExtendedMasterSecret),
             encrypt_then_mac: ext.contains(ExtensionType::EncryptThenMac),
-            alpn: ext.get::<ProtocolNameList>(ExtensionType::ApplicationLayerProtocolNegotiation)?,
+            alpn: ext
+                .get::<ProtocolNameList>(ExtensionType::ApplicationLayerProtocolNegotiation)?,
             ticket: ext.find(ExtensionType::SessionTicket).map(<[u8]>::to_vec),
             point_formats,
             server_name,
@@ -290,7 +297,10 @@ impl ExpectClientHello {
 
 /// RFC 7301 §3.2: the first of our protocols that the client offers; no
 /// overlap is fatal.
-fn choose_alpn(ours: &[Vec<u8>], offer: Option<&ProtocolNameList>) -> Result<Option<Vec<u8>>, Error> {
+fn choose_alpn(
+    ours: &[Vec<u8>],
+    offer: Option<&ProtocolNameList>,
+) -> Result<Option<Vec<u8>>, Error> {
     let Some(theirs) = offer else {
         return Ok(None);
     };
@@ -404,7 +414,11 @@ fn find_session(
     }
     // The client must still offer the session's suite, and we must allow it.
     if !hello.cipher_suites.contains(&session.suite)
-        || !config.common.suites.iter().any(|s| s.suite == session.suite)
+        || !config
+            .common
+            .suites
+            .iter()
+            .any(|s| s.suite == session.suite)
     {
         return Ok(None);
     }
@@ -472,7 +486,10 @@ fn emit_server_hello(
 ) -> Result<(), Error> {
     let mut extensions = Extensions::new();
     if cx.info.secure_renegotiation {
-        extensions.push_body(ExtensionType::RenegotiationInfo, &RenegotiationInfo(Vec::new()));
+        extensions.push_body(
+            ExtensionType::RenegotiationInfo,
+            &RenegotiationInfo(Vec::new()),
+        );
     }
     if offer.server_name && cx.info.server_name.is_some() && !cx.info.resumed {
         extensions.push(ExtensionType::ServerName, Vec::new());
@@ -557,7 +574,10 @@ fn emit_server_key_exchange(
 /// RFC 5246 §7.4.4.
 fn emit_certificate_request(cx: &mut CommonState, hs: &mut Handshake) {
     let request = CertificateRequestPayload {
-        certificate_types: vec![ClientCertificateType::EcdsaSign, ClientCertificateType::RsaSign],
+        certificate_types: vec![
+            ClientCertificateType::EcdsaSign,
+            ClientCertificateType::RsaSign,
+        ],
         signature_schemes: hs.config.common.signature_schemes.clone(),
         certificate_authorities: Vec::new(),
     };
@@ -681,7 +701,11 @@ impl ExpectClientKeyExchange {
     }
 }
 
-fn derive_master(cx: &mut CommonState, hs: &Handshake, pre_master: Secret) -> Result<Secret, Error> {
+fn derive_master(
+    cx: &mut CommonState,
+    hs: &Handshake,
+    pre_master: Secret,
+) -> Result<Secret, Error> {
     let session_hash;
     let seed = if hs.extended_master_secret {
         // RFC 7627 §3: up to and including ClientKeyExchange.
@@ -693,7 +717,9 @@ fn derive_master(cx: &mut CommonState, hs: &Handshake, pre_master: Secret) -> Re
             server_random: &hs.server_random,
         }
     };
-    Ok(cx.store.tls12_master_secret(pre_master, hs.suite.prf, seed)?)
+    Ok(cx
+        .store
+        .tls12_master_secret(pre_master, hs.suite.prf, seed)?)
 }
 
 pub(crate) struct ExpectCertificateVerify {
@@ -718,7 +744,9 @@ impl ExpectCertificateVerify {
         let mut hs = self.hs;
         // RFC 5246 §7.4.8: the scheme must be one we asked for.
         if !hs.config.common.signature_schemes.contains(&signed.scheme) {
-            return Err(Error::illegal("client used a signature scheme not requested"));
+            return Err(Error::illegal(
+                "client used a signature scheme not requested",
+            ));
         }
         let algorithm = tls12_signature_algorithm(signed.scheme)
             .ok_or(Error::illegal("unknown signature scheme"))?;
@@ -729,7 +757,9 @@ impl ExpectCertificateVerify {
             .ok_or(Error::InvalidState("no client certificate"))?;
         let kind = spki_algorithm(leaf).unwrap_or(PublicKeyAlgorithm::Ed25519);
         if !algorithm.fits_key(kind) {
-            return Err(Error::illegal("signature scheme does not fit the client's key"));
+            return Err(Error::illegal(
+                "signature scheme does not fit the client's key",
+            ));
         }
         let verifier = hs
             .config

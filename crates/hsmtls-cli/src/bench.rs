@@ -1,0 +1,277 @@
+//! `hsmtls bench`: client and server in one process over memory buffers,
+//! the client verifying the chain and the host name, with the time spent by
+//! each side measured apart — the semantics of rustls's bench program, so
+//! that the two can be run side by side.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args as ClapArgs, ValueEnum};
+use hsmtls::msgs::enums::{CipherSuite, NamedGroup};
+use hsmtls::{CertifiedKey, ClientConfig, Connection, ServerConfig};
+use hsmtls_keys::KeyStore;
+use hsmtls_soft::SoftStore;
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Mode {
+    /// Full handshakes.
+    Handshake,
+    /// Handshakes resuming by session ID.
+    Resume,
+    /// Handshakes resuming by session ticket.
+    Ticket,
+    /// Application data throughput.
+    Bulk,
+}
+
+/// The certificate key.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeyKind {
+    /// ECDSA on P-256.
+    EcdsaP256,
+    /// RSA 2048.
+    Rsa2048,
+}
+
+/// `hsmtls bench` options.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// handshake, resume, ticket or bulk.
+    #[arg(value_enum)]
+    mode: Mode,
+    /// The cipher suite by IANA name.
+    suite: String,
+    /// The key-exchange group.
+    #[arg(long, default_value = "secp256r1")]
+    group: String,
+    /// The server's certificate key.
+    #[arg(long, value_enum, default_value = "ecdsa-p256")]
+    key: KeyKind,
+    /// Bulk: bytes per write.
+    #[arg(long, default_value_t = 16384)]
+    size: usize,
+    /// Handshakes to run, or MiB to transfer in bulk mode.
+    #[arg(long)]
+    rounds: Option<u64>,
+}
+
+const P256_CHAIN: &[u8] = include_bytes!("../../../testdata/pki/ecdsa-p256/server.chain.pem");
+const P256_KEY: &[u8] = include_bytes!("../../../testdata/pki/ecdsa-p256/server.key");
+const P256_CA: &[u8] = include_bytes!("../../../testdata/pki/ecdsa-p256/ca.der");
+const RSA_CHAIN: &[u8] = include_bytes!("../../../testdata/pki/rsa2048/server.chain.pem");
+const RSA_KEY: &[u8] = include_bytes!("../../../testdata/pki/rsa2048/server.key");
+const RSA_CA: &[u8] = include_bytes!("../../../testdata/pki/rsa2048/ca.der");
+
+fn pem_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    use pki_types::pem::PemObject;
+    pki_types::CertificateDer::pem_slice_iter(pem)
+        .map(|c| c.map(|c| c.as_ref().to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("embedded chain: {e:?}"))
+}
+
+/// Builds the two configurations of a benchmark.
+pub fn configs(
+    store: Arc<dyn KeyStore>,
+    import: &dyn Fn(&[u8]) -> Result<hsmtls_keys::PrivateKey, String>,
+    key: KeyKind,
+    suite: CipherSuite,
+    group: NamedGroup,
+    mode: Mode,
+) -> Result<(Arc<ClientConfig>, Arc<ServerConfig>), String> {
+    let (chain, key_pem, ca) = match key {
+        KeyKind::EcdsaP256 => (P256_CHAIN, P256_KEY, P256_CA),
+        KeyKind::Rsa2048 => (RSA_CHAIN, RSA_KEY, RSA_CA),
+    };
+    let certified = CertifiedKey::new(pem_chain(chain)?, Arc::new(import(key_pem)?))
+        .map_err(|e| e.to_string())?;
+    let server = ServerConfig::builder(store.clone())
+        .certificate(certified)
+        .cipher_suites(&[suite])
+        .map_err(|e| e.to_string())?
+        .groups(&[group])
+        .map_err(|e| e.to_string())?
+        .session_tickets(matches!(mode, Mode::Ticket))
+        .session_cache_size(if matches!(mode, Mode::Resume) {
+            1024
+        } else {
+            0
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = ClientConfig::builder(store)
+        .root_certificates(vec![ca.to_vec()])
+        .cipher_suites(&[suite])
+        .map_err(|e| e.to_string())?
+        .groups(&[group])
+        .map_err(|e| e.to_string())?
+        .session_tickets(matches!(mode, Mode::Ticket))
+        .session_cache_size(if matches!(mode, Mode::Resume | Mode::Ticket) {
+            4
+        } else {
+            0
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((Arc::new(client), Arc::new(server)))
+}
+
+/// Moves every pending byte from `from` to `to` and lets `to` process
+/// them; returns the time `to` spent.
+fn transfer(
+    from: &mut Connection,
+    to: &mut Connection,
+    buf: &mut Vec<u8>,
+) -> Result<Duration, String> {
+    buf.clear();
+    while from.wants_write() {
+        from.write_tls(buf).map_err(|e| e.to_string())?;
+    }
+    let start = Instant::now();
+    let mut rd = &buf[..];
+    while !rd.is_empty() {
+        to.read_tls(&mut rd).map_err(|e| e.to_string())?;
+        to.process_new_packets().map_err(|e| e.to_string())?;
+    }
+    Ok(start.elapsed())
+}
+
+/// One handshake over memory; returns (client time, server time).
+pub fn handshake(
+    client_config: &Arc<ClientConfig>,
+    server_config: &Arc<ServerConfig>,
+    expect_resumed: bool,
+) -> Result<(Duration, Duration), String> {
+    let mut buf = Vec::with_capacity(8192);
+    let start = Instant::now();
+    let mut client =
+        Connection::client(client_config.clone(), "localhost").map_err(|e| e.to_string())?;
+    let mut client_time = start.elapsed();
+    let start = Instant::now();
+    let mut server = Connection::server(server_config.clone()).map_err(|e| e.to_string())?;
+    let mut server_time = start.elapsed();
+    while client.is_handshaking() || server.is_handshaking() {
+        server_time += transfer(&mut client, &mut server, &mut buf)?;
+        client_time += transfer(&mut server, &mut client, &mut buf)?;
+    }
+    if client.negotiated().resumed != expect_resumed {
+        return Err(format!(
+            "handshake resumed: {}, expected {expect_resumed}",
+            client.negotiated().resumed
+        ));
+    }
+    Ok((client_time, server_time))
+}
+
+fn per_second(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Runs the benchmark.
+pub fn run(args: Args) -> Result<(), String> {
+    let suite = CipherSuite::from_name(&args.suite)
+        .ok_or_else(|| format!("unknown cipher suite {:?}", args.suite))?;
+    let group = NamedGroup::from_name(&args.group)
+        .ok_or_else(|| format!("unknown group {:?}", args.group))?;
+    let soft = Arc::new(SoftStore::new());
+    let importer = soft.clone();
+    let import = move |pem: &[u8]| importer.import_private_key(pem).map_err(|e| e.to_string());
+    let (client_config, server_config) = configs(soft, &import, args.key, suite, group, args.mode)?;
+    match args.mode {
+        Mode::Handshake | Mode::Resume | Mode::Ticket => {
+            let resumed = !matches!(args.mode, Mode::Handshake);
+            let rounds = args.rounds.unwrap_or(2000);
+            if resumed {
+                handshake(&client_config, &server_config, false)?;
+            }
+            let (mut client_total, mut server_total) = (Duration::ZERO, Duration::ZERO);
+            for _ in 0..rounds {
+                let (c, s) = handshake(&client_config, &server_config, resumed)?;
+                client_total += c;
+                server_total += s;
+            }
+            let label = match args.mode {
+                Mode::Handshake => "handshakes",
+                Mode::Resume => "handshake-resume",
+                _ => "handshake-ticket",
+            };
+            println!(
+                "{label}\t{}\t{}\tserver\t{:.2}\thandshakes/s",
+                args.suite,
+                args.group,
+                per_second(rounds, server_total)
+            );
+            println!(
+                "{label}\t{}\t{}\tclient\t{:.2}\thandshakes/s",
+                args.suite,
+                args.group,
+                per_second(rounds, client_total)
+            );
+        }
+        Mode::Bulk => bulk(&client_config, &server_config, &args)?,
+    }
+    Ok(())
+}
+
+fn bulk(
+    client_config: &Arc<ClientConfig>,
+    server_config: &Arc<ServerConfig>,
+    args: &Args,
+) -> Result<(), String> {
+    let mib = args.rounds.unwrap_or(1024);
+    let total = mib * 1024 * 1024;
+    let size = args.size.max(1);
+    let mut buf = Vec::with_capacity(size + 1024);
+    let mut client =
+        Connection::client(client_config.clone(), "localhost").map_err(|e| e.to_string())?;
+    let mut server = Connection::server(server_config.clone()).map_err(|e| e.to_string())?;
+    while client.is_handshaking() || server.is_handshaking() {
+        transfer(&mut client, &mut server, &mut buf)?;
+        transfer(&mut server, &mut client, &mut buf)?;
+    }
+    let plaintext = vec![0x5au8; size];
+    let mut sink = vec![0u8; size.max(16384)];
+    let (mut send, mut recv) = (Duration::ZERO, Duration::ZERO);
+    let mut sent = 0u64;
+    while sent < total {
+        let start = Instant::now();
+        server
+            .writer()
+            .write_all(&plaintext)
+            .map_err(|e| e.to_string())?;
+        buf.clear();
+        while server.wants_write() {
+            server.write_tls(&mut buf).map_err(|e| e.to_string())?;
+        }
+        send += start.elapsed();
+        let start = Instant::now();
+        let mut rd = &buf[..];
+        while !rd.is_empty() {
+            client.read_tls(&mut rd).map_err(|e| e.to_string())?;
+            client.process_new_packets().map_err(|e| e.to_string())?;
+            while let Ok(n) = client.reader().read(&mut sink) {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        recv += start.elapsed();
+        sent += size as u64;
+    }
+    let mb = sent as f64 / 1_000_000.0;
+    println!(
+        "bulk\t{}\t{}\tsend\t{:.2}\tMB/s",
+        args.suite,
+        size,
+        mb / send.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "bulk\t{}\t{}\trecv\t{:.2}\tMB/s",
+        args.suite,
+        size,
+        mb / recv.as_secs_f64().max(1e-9)
+    );
+    Ok(())
+}
