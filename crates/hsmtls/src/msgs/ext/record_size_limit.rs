@@ -1,9 +1,11 @@
 //! `record_size_limit` (RFC 8449 §4).
 //!
 //! > "The ExtensionData of the "record_size_limit" extension is
-//! > RecordSizeLimit:
+//! > RecordSizeLimit:"
 //! >
-//! >     uint16 RecordSizeLimit;"
+//! > ```text
+//! > uint16 RecordSizeLimit;
+//! > ```
 //!
 //! > "Endpoints MUST NOT send a "record_size_limit" extension with a value
 //! > smaller than 64. An endpoint MUST treat receipt of a smaller value as a
