@@ -17,6 +17,7 @@ use hsmtls::msgs::enums::{
 };
 use hsmtls::msgs::ext::alpn::ProtocolNameList;
 use hsmtls::msgs::ext::cookie::Cookie;
+use hsmtls::msgs::ext::early_data::{EarlyDataIndication, MaxEarlyDataSize};
 use hsmtls::msgs::ext::ec_point_formats::EcPointFormatList;
 use hsmtls::msgs::ext::encrypt_then_mac::EncryptThenMac;
 use hsmtls::msgs::ext::extended_master_secret::ExtendedMasterSecret;
@@ -35,6 +36,9 @@ use hsmtls::msgs::handshake::{
     CertificatePayload, CertificateRequestPayload, ClientHello, ClientKeyExchangePayload,
     DigitallySigned, EcdheServerParams, HandshakeMessage, HandshakePayload,
     NewSessionTicketPayload, ServerHello, ServerKeyExchangePayload,
+};
+use hsmtls::msgs::tls13::{
+    Certificate13, CertificateRequest13, EncryptedExtensions, KeyUpdate, NewSessionTicket13,
 };
 
 /// A TLS 1.2 handshake between OpenSSL 3.0 `s_client` and `s_server` with
@@ -368,6 +372,7 @@ fn decode_extension(
         E::Cookie => ok(Cookie::read_bytes(data)),
         E::PreSharedKey if client => ok(OfferedPsks::read_bytes(data)),
         E::PreSharedKey => ok(SelectedPsk::read_bytes(data)),
+        E::EarlyData => ok(EarlyDataIndication::read_bytes(data)),
         _ => None,
     }
 }
@@ -947,6 +952,40 @@ fn alerts() {
     }
 }
 
+#[test]
+fn captured_tls13_server_messages() {
+    let body = |name: &str| capture(TLS13_CAPTURE, name, 0)[4..].to_vec();
+
+    let ee = EncryptedExtensions::read_bytes(&body("S:EncryptedExtensions")).unwrap();
+    let alpn: ProtocolNameList = ee
+        .extensions
+        .get(ExtensionType::ApplicationLayerProtocolNegotiation)
+        .unwrap()
+        .unwrap();
+    assert_eq!(alpn.single(), Some(&b"h2"[..]));
+
+    let cert_body = body("S:Certificate");
+    let cert = Certificate13::read_bytes(&cert_body).unwrap();
+    assert!(cert.context.is_empty());
+    assert_eq!(cert.certificates().count(), 2);
+    assert!(cert.certificates().all(|c| c.starts_with(&[0x30, 0x82])));
+    assert_eq!(cert.get_encoding(), cert_body);
+    // The TLS 1.2 reading of a TLS 1.3 Certificate fails rather than
+    // mis-parsing: the context byte shifts every length.
+    assert!(CertificatePayload::read_bytes(&cert_body).is_err());
+    for cut in 0..cert_body.len() {
+        assert!(Certificate13::read_bytes(&cert_body[..cut]).is_err());
+    }
+
+    let cv = DigitallySigned::read_bytes(&body("S:CertificateVerify")).unwrap();
+    assert_eq!(cv.scheme, SignatureScheme::ecdsa_secp256r1_sha256);
+    let fin = decode(&capture(TLS13_CAPTURE, "S:Finished", 0)).unwrap();
+    let HandshakePayload::Finished(fin) = fin.payload else {
+        panic!("Finished");
+    };
+    assert_eq!(fin.verify_data.len(), 48);
+}
+
 // ------------------------------------------------- deframer and joiner
 
 /// The raw messages of one flight.
@@ -1202,6 +1241,12 @@ fn decode_everything(input: &[u8]) -> usize {
     count(CertificatePayload::read_bytes(input).is_ok());
     count(CertificateRequestPayload::read_bytes(input).is_ok());
     count(NewSessionTicketPayload::read_bytes(input).is_ok());
+    count(EncryptedExtensions::read_bytes(input).is_ok());
+    count(CertificateRequest13::read_bytes(input).is_ok());
+    count(Certificate13::read_bytes(input).is_ok());
+    count(NewSessionTicket13::read_bytes(input).is_ok());
+    count(KeyUpdate::read_bytes(input).is_ok());
+    count(MaxEarlyDataSize::read_bytes(input).is_ok());
     for &typ in ExtensionType::ALL {
         for s in [Sender::Client, Sender::Server, Sender::HelloRetry] {
             if let Some(r) = decode_extension(typ, input, s) {

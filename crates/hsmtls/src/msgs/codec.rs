@@ -385,13 +385,21 @@ impl std::ops::DerefMut for LengthPrefixed<'_> {
 impl Drop for LengthPrefixed<'_> {
     fn drop(&mut self) {
         let width = self.prefix.width();
-        let body_len = self.out.len() - self.len_at - width;
+        debug_assert!(
+            self.out.len() >= self.len_at + width,
+            "buffer truncated under a LengthPrefixed"
+        );
+        let Some(body_len) = self.out.len().checked_sub(self.len_at + width) else {
+            // The caller truncated the buffer below the prefix: nothing to
+            // patch.
+            return;
+        };
         debug_assert!(
             body_len <= self.prefix.max(),
             "encoded vector of {body_len} bytes exceeds its {width}-byte length prefix"
         );
         let be = (body_len as u32).to_be_bytes();
-        // `new` wrote `width` bytes at `len_at`, and the buffer only grows.
+        // `len_at + width <= out.len()` by the check above.
         self.out[self.len_at..self.len_at + width].copy_from_slice(&be[4 - width..]);
     }
 }

@@ -4,7 +4,8 @@
 //! Implements the presentation language of RFC 5246 §4 / RFC 8446 §3
 //! ([`codec`]), the IANA registries used by TLS ([`enums`]), the record layer
 //! framing of RFC 5246 §6.2 and RFC 8446 §5.1 ([`deframer`]), the handshake
-//! messages of RFC 5246 §7.4 ([`handshake`]), the hello extensions
+//! messages of RFC 5246 §7.4 ([`handshake`]) and the TLS 1.3 bodies of
+//! RFC 8446 §4 that differ from them ([`tls13`]), the hello extensions
 //! ([`ext`], one file per extension) and the alert protocol of RFC 5246 §7.2
 //! / RFC 8446 §6 ([`alert`]).
 //!
@@ -33,3 +34,4 @@ pub mod deframer;
 pub mod enums;
 pub mod ext;
 pub mod handshake;
+pub mod tls13;

@@ -36,6 +36,7 @@ use super::enums::ExtensionType;
 
 pub mod alpn;
 pub mod cookie;
+pub mod early_data;
 pub mod ec_point_formats;
 pub mod encrypt_then_mac;
 pub mod extended_master_secret;
