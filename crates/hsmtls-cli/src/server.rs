@@ -108,6 +108,11 @@ fn serve_http(tls: &mut Stream<TcpStream>, summary: &str) -> Result<(), String> 
             Err(e) => return Err(e.to_string()),
         }
     }
+    if request.is_empty() {
+        // The client closed without asking anything (e.g. a probe that
+        // only wanted a session to resume).
+        return Ok(());
+    }
     let n = tls.connection().negotiated();
     let mut body = String::from("<html><body><pre>\n");
     body.push_str(&format!(
