@@ -33,6 +33,7 @@ mod server;
 mod session;
 mod stream;
 pub mod suites;
+mod tls12;
 mod transcript;
 mod verify;
 

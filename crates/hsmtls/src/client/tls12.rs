@@ -13,9 +13,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use hsmtls_keys::{
-    FinishedLabel, MasterSecretSeed, PublicKeyAlgorithm, RandomLevel, RecordProtector, Secret,
-};
+use hsmtls_keys::{PublicKeyAlgorithm, RandomLevel};
 
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::conn::{CommonState, Message};
@@ -35,10 +33,11 @@ use crate::msgs::ext::supported_groups::NamedGroupList;
 use crate::msgs::ext::Extensions;
 use crate::msgs::handshake::{
     CertificatePayload, CertificateRequestPayload, ClientHello, ClientKeyExchangePayload,
-    DigitallySigned, FinishedPayload, HandshakeMessage, HandshakePayload, ServerHello,
+    DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
 };
 use crate::session::{unix_now, ClientSession, Tls12Session};
 use crate::suites::{key_exchange_group, tls12_signature_algorithm, Tls12Suite};
+use crate::tls12::{self, derive_master, Pending, Randoms};
 use crate::transcript::Transcript;
 use crate::verify::{CertificateVerified, SignatureVerified};
 
@@ -47,8 +46,7 @@ struct Handshake {
     config: Arc<ClientConfig>,
     server_name: String,
     transcript: Transcript,
-    client_random: [u8; 32],
-    server_random: [u8; 32],
+    randoms: Randoms,
     /// The session offered for resumption, and the ID sent with it.
     offered: Option<ClientSession>,
     sent_session_id: SessionId,
@@ -194,8 +192,10 @@ pub(crate) fn start(
         hs: Handshake {
             server_name: server_name.to_owned(),
             transcript,
-            client_random,
-            server_random: [0; 32],
+            randoms: Randoms {
+                client: client_random,
+                server: [0; 32],
+            },
             offered,
             sent_session_id,
             suite: config.common.suites[0],
@@ -295,7 +295,7 @@ impl ExpectServerHello {
         }
         hs.expect_ticket = hello.extensions.contains(ExtensionType::SessionTicket);
         hs.suite = suite;
-        hs.server_random = hello.random;
+        hs.randoms.server = hello.random;
         hs.transcript.start_hash(&cx.store, suite.prf)?;
         hs.transcript.add(raw);
 
@@ -333,19 +333,14 @@ impl ExpectServerHello {
         cx.info.resumed = true;
         cx.info.alpn_protocol = session.alpn.clone();
         cx.info.peer_certificates = session.peer_certificates.clone();
-        let keys = cx.store.tls12_traffic_keys(
-            &session.master,
+        let pending = Pending::new(
+            cx,
+            session.master.clone(),
             suite.prf,
-            &hs.client_random,
-            &hs.server_random,
+            &hs.randoms,
             suite.bulk.record_cipher(cx.info.encrypt_then_mac),
+            true,
         )?;
-        let pending = Pending {
-            master: session.master.clone(),
-            client_write: Some(keys.client_write),
-            server_write: Some(keys.server_write),
-            resumed: true,
-        };
         Ok(if hs.expect_ticket {
             State::ExpectNewTicket(ExpectNewTicket { hs, pending })
         } else {
@@ -473,8 +468,8 @@ impl ExpectServerKeyExchange {
         // RFC 8422 §5.4: signed_params = client_random + server_random +
         // ServerECDHParams.
         let mut message = Vec::with_capacity(64 + 4 + params.public.len());
-        message.extend_from_slice(&hs.client_random);
-        message.extend_from_slice(&hs.server_random);
+        message.extend_from_slice(&hs.randoms.client);
+        message.extend_from_slice(&hs.randoms.server);
         params.encode(&mut message);
         let signature_verified = hs.config.verifier.verify_signature(
             &self.verified,
@@ -581,7 +576,14 @@ impl ExpectServerHelloDone {
             },
             &mut hs.transcript,
         );
-        let master = derive_master(cx, &hs, pre_master)?;
+        let master = derive_master(
+            cx,
+            &hs.transcript,
+            hs.extended_master_secret,
+            hs.suite.prf,
+            &hs.randoms,
+            pre_master,
+        )?;
 
         if let Some((ck, scheme)) = client_auth {
             // RFC 5246 §7.4.8: the signature covers all handshake messages
@@ -605,48 +607,21 @@ impl ExpectServerHelloDone {
         hs.transcript.drop_buffer();
 
         let master = Arc::new(master);
-        let keys = cx.store.tls12_traffic_keys(
-            &master,
-            hs.suite.prf,
-            &hs.client_random,
-            &hs.server_random,
-            hs.suite.bulk.record_cipher(cx.info.encrypt_then_mac),
-        )?;
-        let mut pending = Pending {
+        let mut pending = Pending::new(
+            cx,
             master,
-            client_write: Some(keys.client_write),
-            server_write: Some(keys.server_write),
-            resumed: false,
-        };
-        send_change_cipher_spec_and_finished(cx, &mut hs, &mut pending)?;
+            hs.suite.prf,
+            &hs.randoms,
+            hs.suite.bulk.record_cipher(cx.info.encrypt_then_mac),
+            false,
+        )?;
+        pending.send_change_cipher_spec_and_finished(cx, &mut hs.transcript, hs.suite.prf)?;
         Ok(if hs.expect_ticket {
             State::ExpectNewTicket(ExpectNewTicket { hs, pending })
         } else {
             State::ExpectChangeCipherSpec(ExpectChangeCipherSpec { hs, pending })
         })
     }
-}
-
-fn derive_master(
-    cx: &mut CommonState,
-    hs: &Handshake,
-    pre_master: Secret,
-) -> Result<Secret, Error> {
-    let session_hash;
-    let seed = if hs.extended_master_secret {
-        // RFC 7627 §3: the hash of the handshake up to and including
-        // ClientKeyExchange.
-        session_hash = hs.transcript.current_hash()?;
-        MasterSecretSeed::SessionHash(session_hash.as_ref())
-    } else {
-        MasterSecretSeed::Randoms {
-            client_random: &hs.client_random,
-            server_random: &hs.server_random,
-        }
-    };
-    Ok(cx
-        .store
-        .tls12_master_secret(pre_master, hs.suite.prf, seed)?)
 }
 
 /// Picks the scheme for CertificateVerify: the server's preference order
@@ -669,46 +644,6 @@ fn choose_client_scheme(
         .iter()
         .copied()
         .find(|s| tls12_signature_algorithm(*s).is_some_and(|a| a.fits_key(key)))
-}
-
-/// The keys and master secret of the session being established.
-struct Pending {
-    master: Arc<Secret>,
-    client_write: Option<Box<dyn RecordProtector>>,
-    server_write: Option<Box<dyn RecordProtector>>,
-    resumed: bool,
-}
-
-/// Sends ChangeCipherSpec, switches the write side and sends Finished
-/// (RFC 5246 §7.4.9).
-fn send_change_cipher_spec_and_finished(
-    cx: &mut CommonState,
-    hs: &mut Handshake,
-    pending: &mut Pending,
-) -> Result<(), Error> {
-    cx.send_change_cipher_spec()?;
-    let client_write = pending
-        .client_write
-        .take()
-        .ok_or(Error::InvalidState("client write keys already in use"))?;
-    cx.record.set_encrypter(client_write);
-    let hash = hs.transcript.current_hash()?;
-    let verify_data = cx.store.tls12_verify_data(
-        &pending.master,
-        hs.suite.prf,
-        FinishedLabel::Client,
-        hash.as_ref(),
-    )?;
-    cx.send_handshake(
-        &HandshakeMessage {
-            typ: HandshakeType::Finished,
-            payload: HandshakePayload::Finished(FinishedPayload {
-                verify_data: verify_data.to_vec(),
-            }),
-        },
-        &mut hs.transcript,
-    );
-    Ok(())
 }
 
 pub(crate) struct ExpectNewTicket {
@@ -751,11 +686,7 @@ impl ExpectChangeCipherSpec {
             return Err(unexpected("ChangeCipherSpec", &m));
         };
         let mut pending = self.pending;
-        let server_write = pending
-            .server_write
-            .take()
-            .ok_or(Error::InvalidState("server write keys already in use"))?;
-        cx.record.set_decrypter(server_write);
+        pending.start_reading(cx)?;
         Ok(State::ExpectFinished(ExpectFinished {
             hs: self.hs,
             pending,
@@ -783,34 +714,15 @@ impl ExpectFinished {
         };
         let mut hs = self.hs;
         let mut pending = self.pending;
-        let hash = hs.transcript.current_hash()?;
-        let expected = cx.store.tls12_verify_data(
-            &pending.master,
-            hs.suite.prf,
-            FinishedLabel::Server,
-            hash.as_ref(),
-        )?;
-        // RFC 5246 §7.4.9: verify_data is public once sent; a plain
-        // comparison leaks nothing secret.
-        if finished.verify_data != expected {
-            return Err(Error::DecryptError("server Finished"));
-        }
+        let _verified = pending.check_peer_finished(cx, &hs.transcript, hs.suite.prf, &finished)?;
         hs.transcript.add(raw);
         if pending.resumed {
-            send_change_cipher_spec_and_finished(cx, &mut hs, &mut pending)?;
+            pending.send_change_cipher_spec_and_finished(cx, &mut hs.transcript, hs.suite.prf)?;
         }
         remember_session(cx, &hs, &pending);
-        cx.exporter = Some((pending.master.clone(), hs.suite.prf, randoms(&hs)));
-        cx.handshake_complete = true;
+        tls12::finish(cx, &pending, hs.suite.prf, &hs.randoms);
         Ok(State::Traffic)
     }
-}
-
-fn randoms(hs: &Handshake) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&hs.client_random);
-    out[32..].copy_from_slice(&hs.server_random);
-    out
 }
 
 fn remember_session(cx: &CommonState, hs: &Handshake, pending: &Pending) {

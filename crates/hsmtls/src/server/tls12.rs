@@ -14,10 +14,7 @@
 
 use std::sync::Arc;
 
-use hsmtls_keys::{
-    FinishedLabel, KeyError, KeyShare, MasterSecretSeed, PublicKeyAlgorithm, RandomLevel,
-    RecordProtector, Secret,
-};
+use hsmtls_keys::{KeyError, KeyShare, PublicKeyAlgorithm, RandomLevel};
 
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::conn::{CommonState, Message};
@@ -38,11 +35,12 @@ use crate::msgs::ext::supported_groups::NamedGroupList;
 use crate::msgs::ext::Extensions;
 use crate::msgs::handshake::{
     CertificatePayload, CertificateRequestPayload, ClientHello, DigitallySigned, EcdheServerParams,
-    FinishedPayload, HandshakeMessage, HandshakePayload, NewSessionTicketPayload, ServerHello,
+    HandshakeMessage, HandshakePayload, NewSessionTicketPayload, ServerHello,
     ServerKeyExchangePayload,
 };
 use crate::session::{unix_now, TicketState, Tls12Session};
 use crate::suites::{key_exchange_group, tls12_signature_algorithm, Tls12Suite};
+use crate::tls12::{self, derive_master, Pending, Randoms};
 use crate::transcript::Transcript;
 use crate::verify::{spki_algorithm, CertificateVerified, SignatureVerified};
 
@@ -50,8 +48,7 @@ use crate::verify::{spki_algorithm, CertificateVerified, SignatureVerified};
 struct Handshake {
     config: Arc<ServerConfig>,
     transcript: Transcript,
-    client_random: [u8; 32],
-    server_random: [u8; 32],
+    randoms: Randoms,
     session_id: SessionId,
     suite: &'static Tls12Suite,
     extended_master_secret: bool,
@@ -231,8 +228,10 @@ impl ExpectClientHello {
 
         let mut hs = Handshake {
             transcript,
-            client_random: hello.random,
-            server_random,
+            randoms: Randoms {
+                client: hello.random,
+                server: server_random,
+            },
             session_id: SessionId::empty(),
             suite: common.suites[0],
             extended_master_secret,
@@ -456,20 +455,15 @@ fn resume(
     let alpn = session.alpn.clone();
     emit_server_hello(cx, &mut hs, offer, &alpn, encrypt_then_mac)?;
     hs.transcript.drop_buffer();
-    let keys = cx.store.tls12_traffic_keys(
-        &session.master,
+    let mut pending = Pending::new(
+        cx,
+        session.master.clone(),
         suite.prf,
-        &hs.client_random,
-        &hs.server_random,
+        &hs.randoms,
         suite.bulk.record_cipher(encrypt_then_mac),
+        true,
     )?;
-    let mut pending = Pending {
-        master: session.master.clone(),
-        client_write: Some(keys.client_write),
-        server_write: Some(keys.server_write),
-        resumed: true,
-    };
-    send_change_cipher_spec_and_finished(cx, &mut hs, &mut pending)?;
+    pending.send_change_cipher_spec_and_finished(cx, &mut hs.transcript, hs.suite.prf)?;
     Ok(State::ExpectChangeCipherSpec(ExpectChangeCipherSpec {
         hs,
         pending,
@@ -517,7 +511,7 @@ fn emit_server_hello(
     }
     let hello = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
-        random: hs.server_random,
+        random: hs.randoms.server,
         session_id: hs.session_id,
         cipher_suite: hs.suite.suite,
         compression_method: CompressionMethod::Null,
@@ -549,8 +543,8 @@ fn emit_server_key_exchange(
         public,
     };
     let mut signed = Vec::with_capacity(64 + 4 + params.public.len());
-    signed.extend_from_slice(&hs.client_random);
-    signed.extend_from_slice(&hs.server_random);
+    signed.extend_from_slice(&hs.randoms.client);
+    signed.extend_from_slice(&hs.randoms.server);
     params.encode(&mut signed);
     let algorithm = tls12_signature_algorithm(choice.scheme)
         .ok_or(Error::InvalidState("configured scheme unsupported"))?;
@@ -671,21 +665,23 @@ impl ExpectClientKeyExchange {
             })?;
         // A CertificateVerify that follows signs this message too.
         hs.transcript.add(raw);
-        let master = derive_master(cx, &hs, pre_master)?;
-        let master = Arc::new(master);
-        let keys = cx.store.tls12_traffic_keys(
-            &master,
+        let master = derive_master(
+            cx,
+            &hs.transcript,
+            hs.extended_master_secret,
             hs.suite.prf,
-            &hs.client_random,
-            &hs.server_random,
-            hs.suite.bulk.record_cipher(cx.info.encrypt_then_mac),
+            &hs.randoms,
+            pre_master,
         )?;
-        let pending = Pending {
+        let master = Arc::new(master);
+        let pending = Pending::new(
+            cx,
             master,
-            client_write: Some(keys.client_write),
-            server_write: Some(keys.server_write),
-            resumed: false,
-        };
+            hs.suite.prf,
+            &hs.randoms,
+            hs.suite.bulk.record_cipher(cx.info.encrypt_then_mac),
+            false,
+        )?;
         Ok(match self.client_certificate {
             Some(verified) => State::ExpectCertificateVerify(ExpectCertificateVerify {
                 hs,
@@ -699,27 +695,6 @@ impl ExpectClientKeyExchange {
             }),
         })
     }
-}
-
-fn derive_master(
-    cx: &mut CommonState,
-    hs: &Handshake,
-    pre_master: Secret,
-) -> Result<Secret, Error> {
-    let session_hash;
-    let seed = if hs.extended_master_secret {
-        // RFC 7627 §3: up to and including ClientKeyExchange.
-        session_hash = hs.transcript.current_hash()?;
-        MasterSecretSeed::SessionHash(session_hash.as_ref())
-    } else {
-        MasterSecretSeed::Randoms {
-            client_random: &hs.client_random,
-            server_random: &hs.server_random,
-        }
-    };
-    Ok(cx
-        .store
-        .tls12_master_secret(pre_master, hs.suite.prf, seed)?)
 }
 
 pub(crate) struct ExpectCertificateVerify {
@@ -783,14 +758,6 @@ impl ExpectCertificateVerify {
     }
 }
 
-/// The keys and master secret of the session being established.
-struct Pending {
-    master: Arc<Secret>,
-    client_write: Option<Box<dyn RecordProtector>>,
-    server_write: Option<Box<dyn RecordProtector>>,
-    resumed: bool,
-}
-
 pub(crate) struct ExpectChangeCipherSpec {
     hs: Handshake,
     pending: Pending,
@@ -803,11 +770,7 @@ impl ExpectChangeCipherSpec {
             return Err(unexpected("ChangeCipherSpec", &m));
         };
         let mut pending = self.pending;
-        let client_write = pending
-            .client_write
-            .take()
-            .ok_or(Error::InvalidState("client write keys already in use"))?;
-        cx.record.set_decrypter(client_write);
+        pending.start_reading(cx)?;
         Ok(State::ExpectFinished(ExpectFinished {
             hs: self.hs,
             pending,
@@ -837,22 +800,13 @@ impl ExpectFinished {
         };
         let mut hs = self.hs;
         let mut pending = self.pending;
-        let hash = hs.transcript.current_hash()?;
-        let expected = cx.store.tls12_verify_data(
-            &pending.master,
-            hs.suite.prf,
-            FinishedLabel::Client,
-            hash.as_ref(),
-        )?;
-        if finished.verify_data != expected {
-            return Err(Error::DecryptError("client Finished"));
-        }
+        let _verified = pending.check_peer_finished(cx, &hs.transcript, hs.suite.prf, &finished)?;
         hs.transcript.add(raw);
         if !pending.resumed {
             if hs.send_ticket {
                 emit_new_session_ticket(cx, &mut hs, &pending)?;
             }
-            send_change_cipher_spec_and_finished(cx, &mut hs, &mut pending)?;
+            pending.send_change_cipher_spec_and_finished(cx, &mut hs.transcript, hs.suite.prf)?;
             if let Some(cache) = &hs.config.sessions {
                 if !hs.session_id.is_empty() {
                     cache.put(
@@ -869,11 +823,7 @@ impl ExpectFinished {
                 }
             }
         }
-        let mut randoms = [0u8; 64];
-        randoms[..32].copy_from_slice(&hs.client_random);
-        randoms[32..].copy_from_slice(&hs.server_random);
-        cx.exporter = Some((pending.master.clone(), hs.suite.prf, randoms));
-        cx.handshake_complete = true;
+        tls12::finish(cx, &pending, hs.suite.prf, &hs.randoms);
         Ok(State::Traffic)
     }
 }
@@ -908,38 +858,6 @@ fn emit_new_session_ticket(
         &mut hs.transcript,
     );
     cx.info.ticket_issued = true;
-    Ok(())
-}
-
-/// Sends ChangeCipherSpec, switches the write side and sends Finished
-/// (RFC 5246 §7.4.9).
-fn send_change_cipher_spec_and_finished(
-    cx: &mut CommonState,
-    hs: &mut Handshake,
-    pending: &mut Pending,
-) -> Result<(), Error> {
-    cx.send_change_cipher_spec()?;
-    let server_write = pending
-        .server_write
-        .take()
-        .ok_or(Error::InvalidState("server write keys already in use"))?;
-    cx.record.set_encrypter(server_write);
-    let hash = hs.transcript.current_hash()?;
-    let verify_data = cx.store.tls12_verify_data(
-        &pending.master,
-        hs.suite.prf,
-        FinishedLabel::Server,
-        hash.as_ref(),
-    )?;
-    cx.send_handshake(
-        &HandshakeMessage {
-            typ: HandshakeType::Finished,
-            payload: HandshakePayload::Finished(FinishedPayload {
-                verify_data: verify_data.to_vec(),
-            }),
-        },
-        &mut hs.transcript,
-    );
     Ok(())
 }
 
