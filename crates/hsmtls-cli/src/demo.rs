@@ -121,29 +121,41 @@ pub fn run(args: Args) -> Result<(), String> {
         .join()
         .map_err(|_| "server thread panicked".to_string())??;
 
-    println!("hsmtls demo: gateway client ↔ administrator server on {addr}");
-    println!(
-        "negotiated: {}",
-        names::summary(tls.connection().negotiated())
-    );
-    println!(
-        "client certificate presented and verified: {}",
-        names::yes_no(!tls.connection().negotiated().peer_certificates.is_empty())
-    );
+    let negotiated = tls.connection().negotiated();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "hsmtls demo: gateway client ↔ administrator server on {addr}\n"
+    ));
+    out.push_str(&format!("negotiated: {}\n", names::summary(negotiated)));
+    out.push_str(&format!(
+        "client certificate presented and verified: {}\n",
+        names::yes_no(!negotiated.peer_certificates.is_empty())
+    ));
     for (side, store) in [("client", &client_store), ("server", &server_store)] {
-        println!("\nkey-store operations by the {side} ({}):", store.name());
+        out.push_str(&format!(
+            "\nkey-store operations by the {side} ({}):\n",
+            store.name()
+        ));
         for (i, event) in store.take_events().iter().enumerate() {
-            println!(
-                "  {:>2}. {:<20} {}{}",
+            out.push_str(&format!(
+                "  {:>2}. {:<20} {}{}\n",
                 i + 1,
                 format!("{:?}", event.kind),
                 event.detail,
                 if event.ok { "" } else { "  [failed]" }
-            );
+            ));
         }
     }
-    println!("\napplication data:");
-    println!("  client → server: {:?}", String::from_utf8_lossy(&request));
-    println!("  server → client: {:?}", String::from_utf8_lossy(&reply));
+    out.push_str("\napplication data:\n");
+    out.push_str(&format!(
+        "  client → server: {:?}\n",
+        String::from_utf8_lossy(&request)
+    ));
+    out.push_str(&format!(
+        "  server → client: {:?}\n",
+        String::from_utf8_lossy(&reply)
+    ));
+    // A closed stdout (`hsmtls demo | head`) is not an error of the demo.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(())
 }
