@@ -434,23 +434,12 @@ impl Connection {
             self.peer_closed = true;
             return Ok(());
         }
+        // RFC 5246 §7.2: a fatal alert ends the connection at once; a
+        // warning (no_renegotiation, user_canceled, unrecognized_name sent
+        // by some servers with SNI) lets it go on. Floods of warnings are
+        // bounded by the counter above.
         match alert.level {
-            // RFC 5246 §7.2.2: a fatal alert ends the connection at once.
-            AlertLevel::Warning => {
-                if alert.description == AlertDescription::UserCanceled {
-                    return Ok(());
-                }
-                if !self.common.handshake_complete
-                    || alert.description != AlertDescription::NoRenegotiation
-                {
-                    // Warnings other than those two leave us guessing;
-                    // during the handshake they are not tolerated.
-                    if !self.common.handshake_complete {
-                        return Err(Error::AlertReceived(alert.description));
-                    }
-                }
-                Ok(())
-            }
+            AlertLevel::Warning => Ok(()),
             _ => Err(Error::AlertReceived(alert.description)),
         }
     }
