@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hsmtls_keys::{KeyStore, PrivateKey, TicketKey};
 
 use crate::error::Error;
+use crate::hooks::HandshakeHook;
 use crate::msgs::enums::{CipherSuite, NamedGroup, SignatureScheme};
 use crate::session::{ClientSessionCache, ServerSessionCache};
 use crate::suites::{
@@ -67,6 +68,7 @@ pub(crate) struct Common {
     pub require_extended_master_secret: bool,
     pub encrypt_then_mac: bool,
     pub max_fragment_len: usize,
+    pub hook: Option<Arc<dyn HandshakeHook>>,
 }
 
 impl Common {
@@ -81,6 +83,7 @@ impl Common {
             require_extended_master_secret: false,
             encrypt_then_mac: true,
             max_fragment_len: crate::msgs::deframer::MAX_PLAINTEXT,
+            hook: None,
         }
     }
 
@@ -190,6 +193,13 @@ macro_rules! common_builder_methods {
         /// Whether to use encrypt-then-MAC for CBC suites (RFC 7366); on by default.
         pub fn encrypt_then_mac(mut self, enabled: bool) -> Self {
             self.common.encrypt_then_mac = enabled;
+            self
+        }
+
+        /// Observes (and may veto) every handshake message; may supply
+        /// the hello randoms.
+        pub fn handshake_hook(mut self, hook: Arc<dyn HandshakeHook>) -> Self {
+            self.common.hook = Some(hook);
             self
         }
 

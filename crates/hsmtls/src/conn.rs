@@ -12,6 +12,7 @@ use hsmtls_keys::KeyStore;
 use crate::client;
 use crate::config::{ClientConfig, ServerConfig};
 use crate::error::{Error, MessageKind};
+use crate::hooks::{Direction, HandshakeHook};
 use crate::msgs::alert::AlertMessage;
 use crate::msgs::codec::{Codec, Reader};
 use crate::msgs::deframer::{HandshakeJoiner, MessageDeframer};
@@ -89,6 +90,8 @@ pub(crate) struct CommonState {
     flight: Vec<u8>,
     sendable_tls: VecDeque<Vec<u8>>,
     pub handshake_complete: bool,
+    /// The application's handshake hook.
+    pub hook: Option<Arc<dyn HandshakeHook>>,
     /// Exporter access: the master secret and PRF, once established.
     pub exporter: Option<(
         Arc<hsmtls_keys::Secret>,
@@ -104,10 +107,27 @@ impl CommonState {
         &mut self,
         message: &HandshakeMessage,
         transcript: &mut Transcript,
-    ) {
+    ) -> Result<(), Error> {
         let start = self.flight.len();
         message.encode(&mut self.flight);
-        transcript.add(&self.flight[start..]);
+        let encoded = &self.flight[start..];
+        if let Some(hook) = &self.hook {
+            hook.on_message(self.side, Direction::Sent, message.typ, encoded)
+                .map_err(Error::Vetoed)?;
+        }
+        transcript.add(encoded);
+        Ok(())
+    }
+
+    /// The random of this side's hello: the hook's, or the store's.
+    pub(crate) fn hello_random(&self) -> Result<[u8; 32], Error> {
+        if let Some(random) = self.hook.as_ref().and_then(|h| h.hello_random(self.side)) {
+            return Ok(random);
+        }
+        let mut random = [0u8; 32];
+        self.store
+            .random(hsmtls_keys::RandomLevel::Random, &mut random)?;
+        Ok(random)
     }
 
     /// Seals the queued flight into records.
@@ -228,6 +248,7 @@ impl Connection {
                 flight: Vec::new(),
                 sendable_tls: VecDeque::new(),
                 handshake_complete: false,
+                hook: None,
                 exporter: None,
             },
             deframer: MessageDeframer::new(),
@@ -250,6 +271,7 @@ impl Connection {
             config.common.store.clone(),
             config.common.max_fragment_len,
         );
+        conn.common.hook = config.common.hook.clone();
         let state = client::tls12::start(config, server_name, &mut conn.common)?;
         conn.common.flush_flight()?;
         conn.state = Some(State::Client(state));
@@ -263,6 +285,7 @@ impl Connection {
             config.common.store.clone(),
             config.common.max_fragment_len,
         );
+        conn.common.hook = config.common.hook.clone();
         conn.state = Some(State::Server(server::tls12::start(config)));
         Ok(conn)
     }
@@ -445,6 +468,10 @@ impl Connection {
     }
 
     fn dispatch(&mut self, message: Message<'_>) -> Result<(), Error> {
+        if let (Some(hook), Message::Handshake { parsed, raw }) = (&self.common.hook, &message) {
+            hook.on_message(self.common.side, Direction::Received, parsed.typ, raw)
+                .map_err(Error::Vetoed)?;
+        }
         let state = self
             .state
             .take()

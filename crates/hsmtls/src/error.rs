@@ -58,6 +58,8 @@ pub enum Error {
     Config(String),
     /// An operation that needs a finished handshake, or a closed connection.
     InvalidState(&'static str),
+    /// The application's handshake hook refused a message.
+    Vetoed(crate::hooks::HookVeto),
 }
 
 /// The kind of a message, for error reports.
@@ -96,6 +98,7 @@ impl Error {
             Self::KeyStore(_) | Self::Config(_) | Self::InvalidState(_) => {
                 AlertDescription::InternalError
             }
+            Self::Vetoed(veto) => veto.alert,
             Self::AlertReceived(_) => return None,
         })
     }
@@ -138,6 +141,7 @@ impl fmt::Display for Error {
             Self::KeyStore(e) => write!(f, "key store: {e}"),
             Self::Config(why) => write!(f, "configuration: {why}"),
             Self::InvalidState(why) => write!(f, "invalid state: {why}"),
+            Self::Vetoed(veto) => write!(f, "handshake hook refused a message: {}", veto.reason),
         }
     }
 }

@@ -82,7 +82,7 @@ impl Pending {
                 }),
             },
             transcript,
-        );
+        )?;
         Ok(())
     }
 

@@ -98,8 +98,7 @@ pub(crate) fn start(
     cx: &mut CommonState,
 ) -> Result<State, Error> {
     let common = &config.common;
-    let mut client_random = [0u8; 32];
-    cx.store.random(RandomLevel::Random, &mut client_random)?;
+    let client_random = cx.hello_random()?;
 
     let offered = config
         .sessions
@@ -187,7 +186,7 @@ pub(crate) fn start(
             payload: HandshakePayload::ClientHello(hello),
         },
         &mut transcript,
-    );
+    )?;
     Ok(State::ExpectServerHello(ExpectServerHello {
         hs: Handshake {
             server_name: server_name.to_owned(),
@@ -550,7 +549,7 @@ impl ExpectServerHelloDone {
                         }),
                     },
                     &mut hs.transcript,
-                );
+                )?;
                 chosen
             }
         };
@@ -575,7 +574,7 @@ impl ExpectServerHelloDone {
                 ),
             },
             &mut hs.transcript,
-        );
+        )?;
         let master = derive_master(
             cx,
             &hs.transcript,
@@ -602,7 +601,7 @@ impl ExpectServerHelloDone {
                     }),
                 },
                 &mut hs.transcript,
-            );
+            )?;
         }
         hs.transcript.drop_buffer();
 

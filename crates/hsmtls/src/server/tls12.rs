@@ -223,8 +223,7 @@ impl ExpectClientHello {
 
         let mut transcript = Transcript::new();
         transcript.add(raw);
-        let mut server_random = [0u8; 32];
-        cx.store.random(RandomLevel::Random, &mut server_random)?;
+        let server_random = cx.hello_random()?;
 
         let mut hs = Handshake {
             transcript,
@@ -268,11 +267,11 @@ impl ExpectClientHello {
                 }),
             },
             &mut hs.transcript,
-        );
+        )?;
         let share = emit_server_key_exchange(cx, &mut hs, &choice)?;
         let requested = config.client_auth != ClientAuth::Off;
         if requested {
-            emit_certificate_request(cx, &mut hs);
+            emit_certificate_request(cx, &mut hs)?;
         }
         cx.send_handshake(
             &HandshakeMessage {
@@ -280,7 +279,7 @@ impl ExpectClientHello {
                 payload: HandshakePayload::ServerHelloDone,
             },
             &mut hs.transcript,
-        );
+        )?;
         Ok(if requested {
             State::ExpectCertificate(ExpectCertificate { hs, share })
         } else {
@@ -524,7 +523,7 @@ fn emit_server_hello(
             payload: HandshakePayload::ServerHello(hello),
         },
         &mut hs.transcript,
-    );
+    )?;
     Ok(())
 }
 
@@ -561,12 +560,12 @@ fn emit_server_key_exchange(
             payload: HandshakePayload::ServerKeyExchange(ServerKeyExchangePayload(body)),
         },
         &mut hs.transcript,
-    );
+    )?;
     Ok(share)
 }
 
 /// RFC 5246 §7.4.4.
-fn emit_certificate_request(cx: &mut CommonState, hs: &mut Handshake) {
+fn emit_certificate_request(cx: &mut CommonState, hs: &mut Handshake) -> Result<(), Error> {
     let request = CertificateRequestPayload {
         certificate_types: vec![
             ClientCertificateType::EcdsaSign,
@@ -581,7 +580,7 @@ fn emit_certificate_request(cx: &mut CommonState, hs: &mut Handshake) {
             payload: HandshakePayload::CertificateRequest(request),
         },
         &mut hs.transcript,
-    );
+    )
 }
 
 pub(crate) struct ExpectCertificate {
@@ -856,7 +855,7 @@ fn emit_new_session_ticket(
             }),
         },
         &mut hs.transcript,
-    );
+    )?;
     cx.info.ticket_issued = true;
     Ok(())
 }

@@ -1,0 +1,65 @@
+//! Handshake hooks: the application observes every handshake message as it
+//! is sent or received, may veto it, and may supply the hello randoms — as
+//! GnuTLS's `gnutls_handshake_set_hook_function` and its random override.
+
+use core::fmt;
+
+use crate::conn::Side;
+use crate::msgs::enums::{AlertDescription, HandshakeType};
+
+/// Which way a handshake message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// About to be sent (already in the transcript).
+    Sent,
+    /// Received and decoded, before the state machine acts on it.
+    Received,
+}
+
+/// An application's refusal of a handshake message: the handshake ends
+/// with `alert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookVeto {
+    /// The alert sent to the peer.
+    pub alert: AlertDescription,
+    /// Why, for the local error.
+    pub reason: String,
+}
+
+/// Observes the handshake. Every method has a default that does nothing.
+///
+/// ```
+/// use hsmtls::hooks::{Direction, HandshakeHook, HookVeto};
+/// use hsmtls::msgs::enums::HandshakeType;
+/// use hsmtls::Side;
+///
+/// #[derive(Debug)]
+/// struct Log;
+/// impl HandshakeHook for Log {
+///     fn on_message(&self, side: Side, dir: Direction, typ: HandshakeType, msg: &[u8]) -> Result<(), HookVeto> {
+///         println!("{side:?} {dir:?} {} ({} bytes)", typ.as_str(), msg.len());
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait HandshakeHook: Send + Sync + fmt::Debug {
+    /// Sees one whole handshake message (4-byte header included). An error
+    /// ends the handshake with the veto's alert.
+    fn on_message(
+        &self,
+        side: Side,
+        direction: Direction,
+        typ: HandshakeType,
+        message: &[u8],
+    ) -> Result<(), HookVeto> {
+        let _ = (side, direction, typ, message);
+        Ok(())
+    }
+
+    /// The `random` of this side's hello, instead of one from the key store
+    /// (known-answer tests; an application that draws randoms elsewhere).
+    fn hello_random(&self, side: Side) -> Option<[u8; 32]> {
+        let _ = side;
+        None
+    }
+}
