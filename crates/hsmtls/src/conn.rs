@@ -154,7 +154,15 @@ impl CommonState {
     }
 
     pub(crate) fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
-        let _ = self.flush_flight();
+        if level == AlertLevel::Fatal {
+            // A fatal error can strike halfway through a flight (the
+            // client's Certificate is queued when the server's key share
+            // turns out invalid). RFC 5246 §7.2.2: the connection ends at
+            // once, so the half-built flight is dropped, not sent.
+            self.flight.clear();
+        } else {
+            let _ = self.flush_flight();
+        }
         let alert = AlertMessage { level, description };
         let mut payload = Vec::with_capacity(2);
         alert.encode(&mut payload);
