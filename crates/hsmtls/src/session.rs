@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hsmtls_keys::Secret;
 
 use crate::msgs::base::SessionId;
-use crate::msgs::codec::{self, Reader};
+use crate::msgs::codec::{self, Codec, Reader};
+use crate::msgs::handshake::CertificatePayload;
 use crate::msgs::enums::CipherSuite;
 
 /// What a resumable TLS 1.2 session keeps.
@@ -44,10 +45,13 @@ pub(crate) struct TicketState {
     pub extended_master_secret: bool,
     pub created: u64,
     pub alpn: Option<Vec<u8>>,
+    /// The client's certificate chain: RFC 5077 §4 puts `client_identity`
+    /// in the ticket, so a resumed session knows whom it serves.
+    pub peer_certificates: Vec<Vec<u8>>,
 }
 
 impl TicketState {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
 
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16);
@@ -56,6 +60,10 @@ impl TicketState {
         codec::put_u8(u8::from(self.extended_master_secret), &mut out);
         out.extend_from_slice(&self.created.to_be_bytes());
         codec::put_opaque_u8(self.alpn.as_deref().unwrap_or_default(), &mut out);
+        CertificatePayload {
+            certificates: self.peer_certificates.clone(),
+        }
+        .encode(&mut out);
         out
     }
 
@@ -72,12 +80,14 @@ impl TicketState {
         };
         let created = u64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
         let alpn = codec::read_opaque_u8(&mut r).ok()?;
+        let peer_certificates = CertificatePayload::read(&mut r).ok()?.certificates;
         r.expect_empty("ticket state").ok()?;
         Some(Self {
             suite,
             extended_master_secret: ems,
             created,
             alpn: (!alpn.is_empty()).then_some(alpn),
+            peer_certificates,
         })
     }
 }

@@ -380,7 +380,7 @@ fn find_session(
                                 master: Arc::new(master),
                                 extended_master_secret: state.extended_master_secret,
                                 alpn: state.alpn,
-                                peer_certificates: Vec::new(),
+                                peer_certificates: state.peer_certificates,
                                 created: state.created,
                             }),
                             hello.session_id,
@@ -841,6 +841,7 @@ fn emit_new_session_ticket(
         extended_master_secret: hs.extended_master_secret,
         created: unix_now(),
         alpn: cx.info.alpn_protocol.clone(),
+        peer_certificates: cx.info.peer_certificates.clone(),
     };
     let ticket = cx
         .store
