@@ -622,3 +622,36 @@ fn close_notify_both_ways() {
     deliver(&mut c, &wire).unwrap();
     assert!(c.peer_has_closed());
 }
+
+/// The client's identity survives resumption, by session ID and by ticket
+/// (RFC 5077 §4 lists client_identity in the ticket's state).
+#[test]
+fn resumption_keeps_client_identity() {
+    for tickets in [false, true] {
+        let store = store();
+        let client = Arc::new(
+            client_builder_with(store.clone(), "ecdsa-p256")
+                .client_certificate(certified_key(&store, "ecdsa-p256", "client"))
+                .build()
+                .unwrap(),
+        );
+        let server = Arc::new(
+            server_builder("ecdsa-p256")
+                .client_auth(ClientAuth::Require, vec![ca("ecdsa-p256")])
+                .session_tickets(tickets)
+                .session_cache_size(if tickets { 0 } else { 16 })
+                .build()
+                .unwrap(),
+        );
+        let (_, s1) = pair(&client, &server);
+        let identity = s1.negotiated().peer_certificates.clone();
+        assert!(!identity.is_empty());
+        let (_, s2) = pair(&client, &server);
+        assert!(s2.negotiated().resumed, "tickets {tickets}");
+        assert_eq!(
+            s2.negotiated().peer_certificates,
+            identity,
+            "tickets {tickets}"
+        );
+    }
+}
