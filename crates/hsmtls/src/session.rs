@@ -11,8 +11,8 @@ use hsmtls_keys::Secret;
 
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::{self, Codec, Reader};
-use crate::msgs::handshake::CertificatePayload;
 use crate::msgs::enums::CipherSuite;
+use crate::msgs::handshake::CertificatePayload;
 
 /// What a resumable TLS 1.2 session keeps.
 #[derive(Debug)]
