@@ -71,6 +71,23 @@ pub(crate) enum State {
 
 impl State {
     pub(crate) fn handle(self, cx: &mut CommonState, m: Message<'_>) -> Result<Self, Error> {
+        // RFC 5246 §7.4.1.1: HelloRequest "will be ignored by the client if
+        // the client is currently negotiating a session", and it is never
+        // part of the transcript. Not between ChangeCipherSpec and
+        // Finished, which must follow it at once (§7.4.9).
+        let hello_request = matches!(
+            m,
+            Message::Handshake {
+                parsed: HandshakeMessage {
+                    payload: HandshakePayload::HelloRequest,
+                    ..
+                },
+                ..
+            }
+        );
+        if hello_request && !matches!(self, Self::Traffic | Self::ExpectFinished(_)) {
+            return Ok(self);
+        }
         match self {
             Self::ExpectServerHello(s) => s.handle(cx, m),
             Self::ExpectCertificate(s) => s.handle(cx, m),
