@@ -381,6 +381,9 @@ fn empty_handshake_record() {
     );
 }
 
+/// A change to a list of raw handshake messages.
+type Edit = Box<dyn Fn(&mut Vec<Vec<u8>>)>;
+
 /// The server's flight as the client gets it, and the two connections
 /// after the ClientHello: (client, server, server's first flight).
 fn after_client_hello(
@@ -475,7 +478,7 @@ fn server_flight_out_of_order() {
         assert_eq!(types, [2, 11, 12, 14]);
         (c, s, messages)
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Vec<u8>>)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("drop ServerKeyExchange", Box::new(|m| drop(m.remove(2)))),
         ("drop Certificate", Box::new(|m| drop(m.remove(1)))),
         ("drop ServerHello", Box::new(|m| drop(m.remove(0)))),
@@ -548,7 +551,7 @@ fn client_flight_out_of_order() {
         assert_eq!(types, [11, 16, 15]);
         (s, messages)
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Vec<u8>>)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("drop Certificate", Box::new(|m| drop(m.remove(0)))),
         ("drop ClientKeyExchange", Box::new(|m| drop(m.remove(1)))),
         (
@@ -764,7 +767,7 @@ fn too_many_empty_records() {
         // 32 empty records, then data, then 32 again: fine.
         for _ in 0..2 {
             for _ in 0..32 {
-                live.client.writer().write(&[]).unwrap();
+                assert_eq!(live.client.writer().write(&[]).unwrap(), 0);
             }
             let wire = take_output(&mut live.client);
             deliver(&mut live.server, &wire).unwrap();
@@ -772,7 +775,7 @@ fn too_many_empty_records() {
         }
         // 33 in a row: the peer is wasting our time.
         for _ in 0..33 {
-            live.client.writer().write(&[]).unwrap();
+            assert_eq!(live.client.writer().write(&[]).unwrap(), 0);
         }
         let wire = take_output(&mut live.client);
         assert_eq!(
