@@ -1223,3 +1223,210 @@ fn server_certificate_empty() {
         "{alert:?}"
     );
 }
+
+// ---------------------------------------------------------------- crafted ClientHello
+
+fn hello_with(edit: impl Fn(&mut ClientHello)) -> Vec<u8> {
+    let mut extensions = Extensions::new();
+    extensions.push(ExtensionType::ExtendedMasterSecret, Vec::new());
+    extensions.push(ExtensionType::SupportedGroups, vec![0, 2, 0, 23]);
+    extensions.push(ExtensionType::SignatureAlgorithms, vec![0, 2, 4, 3]);
+    extensions.push(ExtensionType::EcPointFormats, vec![1, 0]);
+    let mut hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random: [9; 32],
+        session_id: SessionId::empty(),
+        cipher_suites: vec![GCM],
+        compression_methods: vec![CompressionMethod::Null],
+        extensions,
+    };
+    edit(&mut hello);
+    plaintext(
+        ContentType::Handshake,
+        &HandshakeMessage::new(HandshakePayload::ClientHello(hello)).get_encoding(),
+    )
+}
+
+#[test]
+fn crafted_client_hellos() {
+    let (_, sc) = configs("ecdsa-p256");
+    let server_gets = |bytes: &[u8]| deliver(&mut Connection::server(sc.clone()).unwrap(), bytes);
+    // The baseline is accepted.
+    server_gets(&hello_with(|_| {})).unwrap();
+    type HelloEdit = fn(&mut ClientHello);
+    let cases: &[(&str, HelloEdit, AlertDescription)] = &[
+        (
+            "TLS 1.1",
+            |h| h.legacy_version = ProtocolVersion::TLSv1_1,
+            AlertDescription::ProtocolVersion,
+        ),
+        (
+            "no null compression",
+            |h| h.compression_methods = vec![CompressionMethod::Unknown(1)],
+            AlertDescription::IllegalParameter,
+        ),
+        (
+            "no common suite",
+            |h| h.cipher_suites = vec![CipherSuite::Unknown(0x0a0a)],
+            AlertDescription::HandshakeFailure,
+        ),
+        (
+            "no common group",
+            |h| {
+                h.extensions
+                    .push(ExtensionType::SupportedGroups, vec![0, 2, 0x0a, 0x0a])
+            },
+            AlertDescription::HandshakeFailure,
+        ),
+        (
+            "no signature_algorithms",
+            |h| drop(h.extensions.remove(ExtensionType::SignatureAlgorithms)),
+            AlertDescription::HandshakeFailure,
+        ),
+        (
+            "RSA schemes only",
+            |h| {
+                h.extensions
+                    .push(ExtensionType::SignatureAlgorithms, vec![0, 2, 8, 4])
+            },
+            AlertDescription::HandshakeFailure,
+        ),
+        (
+            "renegotiation_info not empty",
+            |h| {
+                h.extensions
+                    .push(ExtensionType::RenegotiationInfo, vec![1, 0])
+            },
+            AlertDescription::HandshakeFailure,
+        ),
+        (
+            "compressed points only",
+            |h| h.extensions.push(ExtensionType::EcPointFormats, vec![1, 1]),
+            AlertDescription::IllegalParameter,
+        ),
+        (
+            "extended_master_secret not empty",
+            |h| {
+                h.extensions
+                    .push(ExtensionType::ExtendedMasterSecret, vec![0])
+            },
+            AlertDescription::DecodeError,
+        ),
+        (
+            "supported_groups malformed",
+            |h| {
+                h.extensions
+                    .push(ExtensionType::SupportedGroups, vec![0, 3, 0, 23, 0])
+            },
+            AlertDescription::DecodeError,
+        ),
+    ];
+    for (what, edit, alert) in cases {
+        assert_eq!(
+            alert_of(server_gets(&hello_with(*edit))),
+            Some(*alert),
+            "{what}"
+        );
+    }
+    // TLS 1.3's legacy_version and higher versions are fine: TLS 1.2 is chosen.
+    server_gets(&hello_with(|h| h.legacy_version = ProtocolVersion::TLSv1_3)).unwrap();
+    // The SCSV alone signals secure renegotiation (RFC 5746 §3.6).
+    let mut s = Connection::server(sc.clone()).unwrap();
+    deliver(
+        &mut s,
+        &hello_with(|h| {
+            h.cipher_suites
+                .push(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        }),
+    )
+    .unwrap();
+    assert!(s.negotiated().secure_renegotiation);
+}
+
+/// A CertificateVerify whose signature does not verify: decrypt_error.
+#[test]
+fn certificate_verify_bad_signature() {
+    let store = store();
+    let cc = Arc::new(
+        client_builder_with(store.clone(), "ecdsa-p256")
+            .client_certificate(certified_key(&store, "ecdsa-p256", "client"))
+            .build()
+            .unwrap(),
+    );
+    let sc = Arc::new(
+        server_builder("ecdsa-p256")
+            .client_auth(ClientAuth::Require, vec![ca("ecdsa-p256")])
+            .build()
+            .unwrap(),
+    );
+    let (mut c, mut s, flight) = after_client_hello(&cc, &sc);
+    deliver(&mut c, &flight).unwrap();
+    let records = split_records(&take_output(&mut c));
+    let mut messages = split_handshake_messages(&records[..1]);
+    let last = messages[2].len() - 3;
+    messages[2][last] ^= 0x01;
+    let result = deliver(&mut s, &records_of(&messages));
+    assert_eq!(alert_of(result), Some(AlertDescription::DecryptError));
+}
+
+/// Decodes the one handshake message of a plaintext flight, edits it and
+/// encodes it again.
+fn edit_message(bytes: &[u8], index: usize, edit: impl Fn(&mut HandshakePayload)) -> Vec<u8> {
+    let mut messages = split_handshake_messages(&split_records(bytes));
+    let mut message = HandshakeMessage::read_bytes(&messages[index]).unwrap();
+    edit(&mut message.payload);
+    messages[index] = message.get_encoding();
+    records_of(&messages)
+}
+
+/// RFC 7627 §5.3: resuming an extended-master-secret session without the
+/// extension is fatal, on either side.
+#[test]
+fn resumption_drops_extended_master_secret() {
+    for tickets in [false, true] {
+        let cc = Arc::new(client_builder("ecdsa-p256").build().unwrap());
+        let sc = Arc::new(
+            server_builder("ecdsa-p256")
+                .session_tickets(tickets)
+                .build()
+                .unwrap(),
+        );
+        pair(&cc, &sc);
+        // The server sees a ClientHello for the session without EMS.
+        let (mut c, mut s) = connections(&cc, &sc);
+        let hello = edit_message(&take_output(&mut c), 0, |p| {
+            if let HandshakePayload::ClientHello(h) = p {
+                h.extensions
+                    .remove(ExtensionType::ExtendedMasterSecret)
+                    .unwrap();
+            }
+        });
+        assert_eq!(
+            alert_of(deliver(&mut s, &hello)),
+            Some(AlertDescription::HandshakeFailure),
+            "tickets {tickets}"
+        );
+        // The client sees a resuming ServerHello without EMS.
+        let (mut c, mut s) = connections(&cc, &sc);
+        deliver(&mut s, &take_output(&mut c)).unwrap();
+        let flight = take_output(&mut s);
+        let first = split_records(&flight);
+        assert_eq!(
+            first[1].typ,
+            ContentType::ChangeCipherSpec.to_u8(),
+            "resumed"
+        );
+        let sh = edit_message(&first[0].encode(), 0, |p| {
+            if let HandshakePayload::ServerHello(h) = p {
+                h.extensions
+                    .remove(ExtensionType::ExtendedMasterSecret)
+                    .unwrap();
+            }
+        });
+        assert_eq!(
+            alert_of(deliver(&mut c, &sh)),
+            Some(AlertDescription::HandshakeFailure),
+            "tickets {tickets}"
+        );
+    }
+}
