@@ -8,9 +8,11 @@
 //! - [`signing`]: private-key import (PKCS#8, SEC 1, PKCS#1; PEM or DER),
 //!   ECDSA on all six Weierstrass curves with any SHA-2 hash, RSA
 //!   PKCS#1 v1.5 / PSS, Ed25519; verification.
-//! - [`prf`]: the TLS 1.2 PRF (RFC 5246 §5).
+//! - [`prf`]: the TLS 1.2 PRF (RFC 5246 §5); [`hkdf`]: HKDF (RFC 5869) and
+//!   TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1).
 //! - [`hash`]: SHA-2 (a clonable running hash) and HMAC.
 //! - [`aead`], [`cbc`]: AES-GCM, ChaCha20-Poly1305, raw AES-CBC.
+//! - [`record13`]: TLS 1.3 record protection (RFC 8446 §5.2).
 //! - [`record`]: TLS 1.2 record protection, including a MAC-then-encrypt
 //!   CBC decryption that is constant time with respect to the padding.
 //!
@@ -35,9 +37,11 @@ mod error;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod hash;
+pub mod hkdf;
 mod pem;
 pub mod prf;
 pub mod record;
+pub mod record13;
 pub mod signing;
 
 pub use ct::bytes_eq as constant_time_eq;
