@@ -200,3 +200,14 @@ pub enum RandomLevel {
     /// Key material.
     Key,
 }
+
+/// The AEAD of a TLS 1.3 cipher suite (RFC 8446 §B.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AeadAlgorithm {
+    /// AES-128-GCM (TLS_AES_128_GCM_SHA256).
+    Aes128Gcm,
+    /// AES-256-GCM (TLS_AES_256_GCM_SHA384).
+    Aes256Gcm,
+    /// ChaCha20-Poly1305 (TLS_CHACHA20_POLY1305_SHA256).
+    Chacha20Poly1305,
+}

@@ -26,7 +26,7 @@ pub mod trace;
 pub mod conformance;
 
 pub use algorithms::{
-    HashAlgorithm, KeyExchangeGroup, PublicKeyAlgorithm, RandomLevel, RecordCipher,
+    AeadAlgorithm, HashAlgorithm, KeyExchangeGroup, PublicKeyAlgorithm, RandomLevel, RecordCipher,
     SignatureAlgorithm,
 };
 pub use error::KeyError;

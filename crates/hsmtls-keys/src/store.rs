@@ -4,12 +4,13 @@
 use core::fmt;
 
 use crate::algorithms::{
-    HashAlgorithm, KeyExchangeGroup, PublicKeyAlgorithm, RandomLevel, RecordCipher,
+    AeadAlgorithm, HashAlgorithm, KeyExchangeGroup, PublicKeyAlgorithm, RandomLevel, RecordCipher,
     SignatureAlgorithm,
 };
 use crate::error::KeyError;
-use crate::handle::{KeyShare, PrivateKey, Secret, TicketKey};
-use crate::hash::Hasher;
+use crate::handle::{KeyShare, PrivateKey, Secret, SecretUsage, TicketKey};
+use crate::hash::{Digest, Hasher};
+use crate::record::RecordProtector;
 use crate::record::Tls12TrafficKeys;
 
 /// The seed of the TLS 1.2 master secret derivation.
@@ -72,6 +73,9 @@ pub struct Capabilities {
     pub prf_hashes: Vec<HashAlgorithm>,
     /// Whether the extended master secret (RFC 7627) can be derived.
     pub extended_master_secret: bool,
+    /// TLS 1.3 AEADs whose key schedule and record protection the store
+    /// runs (empty: no TLS 1.3).
+    pub tls13_aeads: Vec<AeadAlgorithm>,
 }
 
 /// The kinds of operation a store performs, for traces and counters.
@@ -91,6 +95,11 @@ pub enum OperationKind {
     NewTicketKey,
     TicketSeal,
     TicketOpen,
+    HkdfExtract,
+    HkdfExpandLabel,
+    HkdfExpandLabelData,
+    Tls13VerifyData,
+    Tls13RecordProtector,
 }
 
 /// Where a connection's secrets live.
@@ -198,4 +207,74 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Opens a ticket made by [`KeyStore::ticket_seal`] with the same key,
     /// returning the secret (in this store) and the state.
     fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError>;
+
+    /// `HKDF-Extract(salt, IKM)` (RFC 5869 §2.2; `CKM_HKDF_DERIVE` in
+    /// extract mode). `None` stands for `Hash.length` zero bytes, as the
+    /// TLS 1.3 key schedule uses for the early secret's salt and for the
+    /// master secret's IKM (RFC 8446 §7.1).
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        let _ = (hash, salt, ikm);
+        Err(KeyError::Unsupported("TLS 1.3 key schedule"))
+    }
+
+    /// `HKDF-Expand-Label(secret, label, context, Hash.length)` (RFC 8446
+    /// §7.1; `CKM_HKDF_DERIVE` in expand mode): a new secret in this store.
+    /// `Derive-Secret` is this with `context = Transcript-Hash(messages)`.
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        let _ = (hash, secret, label, context, usage);
+        Err(KeyError::Unsupported("TLS 1.3 key schedule"))
+    }
+
+    /// `HKDF-Expand-Label` into public bytes: exporter output (RFC 8446
+    /// §7.5; `CKM_HKDF_DATA`).
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        let _ = (hash, secret, label, context, out);
+        Err(KeyError::Unsupported("TLS 1.3 key schedule"))
+    }
+
+    /// `HMAC(finished_key, transcript_hash)` with `finished_key =
+    /// HKDF-Expand-Label(base_key, "finished", "", Hash.length)`: a TLS 1.3
+    /// Finished (RFC 8446 §4.4.4) or PSK binder (§4.2.11.2). In a token:
+    /// `CKM_HKDF_DERIVE` then `C_Sign` with `CKM_SHA256_HMAC`.
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
+        let _ = (hash, base_key, transcript_hash);
+        Err(KeyError::Unsupported("TLS 1.3 key schedule"))
+    }
+
+    /// Record protection from a traffic secret (RFC 8446 §7.3: `key` and
+    /// `iv` by HKDF-Expand-Label, §5.2 AEAD over TLSInnerPlaintext with the
+    /// record header as additional data, §5.3 per-record nonce).
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        let _ = (hash, traffic_secret, aead);
+        Err(KeyError::Unsupported("TLS 1.3 record protection"))
+    }
 }

@@ -6,12 +6,12 @@
 use std::sync::{Arc, Mutex};
 
 use crate::algorithms::{
-    HashAlgorithm, KeyExchangeGroup, RandomLevel, RecordCipher, SignatureAlgorithm,
+    AeadAlgorithm, HashAlgorithm, KeyExchangeGroup, RandomLevel, RecordCipher, SignatureAlgorithm,
 };
 use crate::error::KeyError;
-use crate::handle::{KeyShare, PrivateKey, Secret, TicketKey};
-use crate::hash::Hasher;
-use crate::record::Tls12TrafficKeys;
+use crate::handle::{KeyShare, PrivateKey, Secret, SecretUsage, TicketKey};
+use crate::hash::{Digest, Hasher};
+use crate::record::{RecordProtector, Tls12TrafficKeys};
 use crate::store::{
     Capabilities, FinishedLabel, KeyStore, MasterSecretSeed, OperationKind, PublicKey,
 };
@@ -245,6 +245,90 @@ impl KeyStore for TracingStore {
         self.record(
             OperationKind::TicketOpen,
             format!("{} bytes under {key:?}", ticket.len()),
+            r,
+        )
+    }
+
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        let from = format!("salt {salt:?}, IKM {ikm:?}");
+        let r = self.inner.hkdf_extract(hash, salt, ikm);
+        let detail = match &r {
+            Ok(s) => format!("{from} → {s:?}"),
+            Err(_) => from,
+        };
+        self.record(OperationKind::HkdfExtract, detail, r)
+    }
+
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        let from = format!("{secret:?} \"{}\"", String::from_utf8_lossy(label));
+        let r = self
+            .inner
+            .hkdf_expand_label(hash, secret, label, context, usage);
+        let detail = match &r {
+            Ok(s) => format!("{from} → {s:?}"),
+            Err(_) => from,
+        };
+        self.record(OperationKind::HkdfExpandLabel, detail, r)
+    }
+
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        let r = self
+            .inner
+            .hkdf_expand_label_data(hash, secret, label, context, out);
+        self.record(
+            OperationKind::HkdfExpandLabelData,
+            format!(
+                "{secret:?} \"{}\" → {} bytes",
+                String::from_utf8_lossy(label),
+                out.len()
+            ),
+            r,
+        )
+    }
+
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
+        let r = self
+            .inner
+            .tls13_verify_data(hash, base_key, transcript_hash);
+        self.record(OperationKind::Tls13VerifyData, format!("{base_key:?}"), r)
+    }
+
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        let r = self
+            .inner
+            .tls13_record_protector(hash, traffic_secret, aead);
+        self.record(
+            OperationKind::Tls13RecordProtector,
+            format!("{traffic_secret:?} → {aead:?}"),
             r,
         )
     }

@@ -24,20 +24,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hsmtls_crypto::aead::{AeadAlg, AeadKey, NONCE_LEN, TAG_LEN};
 use hsmtls_crypto::ecdh::EcdhPrivateKey;
 use hsmtls_crypto::hash::RunningHash;
+use hsmtls_crypto::hkdf;
 use hsmtls_crypto::prf::tls12_prf;
 use hsmtls_crypto::record::{Tls12Aead, Tls12Cbc};
+use hsmtls_crypto::record13::Tls13Aead;
 use hsmtls_crypto::signing::{self, SignatureScheme, SigningKey};
 use hsmtls_crypto::{CryptoError, Curve, HashAlg, KeyKind};
 use hsmtls_keys::{
-    Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup,
-    KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey, PublicKeyAlgorithm, RandomLevel,
-    RecordCipher, RecordProtector, Secret, SecretUsage, SignatureAlgorithm, TicketKey,
-    Tls12TrafficKeys,
+    AeadAlgorithm, Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError,
+    KeyExchangeGroup, KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey,
+    PublicKeyAlgorithm, RandomLevel, RecordCipher, RecordProtector, Secret, SecretUsage,
+    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
 };
 use zeroize::Zeroizing;
 
 use objects::{next_id, Owned, PrivateKeyObject, SecretObject, ShareObject, TicketKeyObject};
-use record::{AeadProtector, CbcProtector};
+use record::{AeadProtector, CbcProtector, Tls13Protector};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -143,6 +145,17 @@ impl SoftStore {
             return Err(KeyError::WrongHandle("Secret of another usage"));
         }
         Ok(&object.value)
+    }
+
+    /// The value of a secret usable in the TLS 1.3 key schedule: its stage
+    /// secrets, an (EC)DHE shared secret, a PSK. A TLS 1.2 master secret
+    /// is refused, as a token refuses it outside TLS 1.2 mechanisms.
+    fn tls13_value<'a>(&self, secret: &'a Secret) -> Result<&'a [u8], KeyError> {
+        let object = self.own(secret.downcast::<SecretObject>()?, "Secret")?;
+        match object.usage {
+            SecretUsage::Master => Err(KeyError::WrongHandle("TLS 1.2 master secret in TLS 1.3")),
+            _ => Ok(&object.value),
+        }
     }
 }
 
@@ -269,6 +282,11 @@ impl KeyStore for SoftStore {
             ],
             prf_hashes: vec![HashAlgorithm::Sha256, HashAlgorithm::Sha384],
             extended_master_secret: true,
+            tls13_aeads: vec![
+                AeadAlgorithm::Aes128Gcm,
+                AeadAlgorithm::Aes256Gcm,
+                AeadAlgorithm::Chacha20Poly1305,
+            ],
         }
     }
 
@@ -539,6 +557,85 @@ impl KeyStore for SoftStore {
         let (value, state) = body.split_at(secret_len);
         let secret = self.secret(usage, Zeroizing::new(value.to_vec()));
         Ok((secret, state.to_vec()))
+    }
+
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        let zeros = [0u8; 64];
+        let zeros = &zeros[..hash.output_len()];
+        let salt = salt
+            .map(|s| self.tls13_value(s))
+            .transpose()?
+            .unwrap_or(zeros);
+        let ikm = ikm
+            .map(|s| self.tls13_value(s))
+            .transpose()?
+            .unwrap_or(zeros);
+        Ok(self.secret(SecretUsage::Tls13, hkdf::extract(hash_of(hash), salt, ikm)))
+    }
+
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        let prk = self.tls13_value(secret)?;
+        let mut out = Zeroizing::new(vec![0u8; hash.output_len()]);
+        hkdf::expand_label(hash_of(hash), prk, label, context, &mut out).map_err(map_err)?;
+        Ok(self.secret(usage, out))
+    }
+
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        let prk = self.tls13_value(secret)?;
+        hkdf::expand_label(hash_of(hash), prk, label, context, out).map_err(map_err)
+    }
+
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
+        let base = self.tls13_value(base_key)?;
+        let mut finished_key = Zeroizing::new([0u8; 64]);
+        let finished_key = &mut finished_key[..hash.output_len()];
+        hkdf::expand_label(hash_of(hash), base, b"finished", b"", finished_key).map_err(map_err)?;
+        let mac =
+            hsmtls_crypto::hash::HmacKey::new(hash_of(hash), finished_key).sign(&[transcript_hash]);
+        Ok(Digest::new(&mac))
+    }
+
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        let secret = self.tls13_value(traffic_secret)?;
+        let alg = match aead {
+            AeadAlgorithm::Aes128Gcm => AeadAlg::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm => AeadAlg::Aes256Gcm,
+            AeadAlgorithm::Chacha20Poly1305 => AeadAlg::Chacha20Poly1305,
+        };
+        let inner = Tls13Aead::from_traffic_secret(hash_of(hash), alg, secret).map_err(map_err)?;
+        Ok(Box::new(Tls13Protector {
+            id: next_id(),
+            inner,
+        }))
     }
 }
 

@@ -6,6 +6,7 @@ use core::fmt;
 use core::ops::Range;
 
 use hsmtls_crypto::record::{Tls12Aead, Tls12Cbc};
+use hsmtls_crypto::record13::Tls13Aead;
 use hsmtls_keys::{KeyError, RecordProtector};
 
 use crate::map_err;
@@ -80,6 +81,49 @@ impl RecordProtector for CbcProtector {
         hsmtls_crypto::fill_random(&mut iv).map_err(map_err)?;
         self.inner
             .seal(seq, content_type, version, &iv, plaintext, out)
+            .map_err(map_err)
+    }
+
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, KeyError> {
+        self.inner
+            .open(seq, content_type, version, fragment)
+            .map_err(|_| KeyError::BadRecordMac)
+    }
+
+    fn max_overhead(&self) -> usize {
+        self.inner.max_overhead()
+    }
+}
+
+/// TLS 1.3 AEAD record protection (RFC 8446 §5.2).
+pub(crate) struct Tls13Protector {
+    pub(crate) id: u64,
+    pub(crate) inner: Tls13Aead,
+}
+
+impl fmt::Debug for Tls13Protector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "soft:tls13-record#{}", self.id)
+    }
+}
+
+impl RecordProtector for Tls13Protector {
+    fn seal(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), KeyError> {
+        self.inner
+            .seal(seq, content_type, version, plaintext, out)
             .map_err(map_err)
     }
 
