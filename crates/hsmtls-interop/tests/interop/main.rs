@@ -1,0 +1,10 @@
+//! Interop tests of hsmtls against real TLS peers: OpenSSL, GnuTLS and NSS.
+//!
+//! One test binary, so that all tests share the test threads (each test
+//! owns its servers; peers that listen on all addresses run in a private
+//! network namespace, see [`hsmtls_interop::Netns`]).
+
+// Until the GnuTLS and NSS tests use the whole table.
+#[allow(dead_code)]
+mod common;
+mod openssl;
