@@ -1,0 +1,698 @@
+//! Attribute rules (PKCS#11 3.0 §4.1–§4.10): which attributes each class
+//! and key type has, their encodings, defaults, what may be given when an
+//! object is created, generated, derived or copied, what may be changed
+//! afterwards, and the one-way transitions of `CKA_SENSITIVE` and
+//! `CKA_EXTRACTABLE` with their shadows `CKA_ALWAYS_SENSITIVE` and
+//! `CKA_NEVER_EXTRACTABLE`.
+//!
+//! Choices where the specification leaves the default to the token:
+//! private and secret keys default to `CKA_PRIVATE`, `CKA_SENSITIVE` true
+//! and `CKA_EXTRACTABLE` false; `CKA_WRAP`, `CKA_UNWRAP` and `CKA_DERIVE`
+//! default to false, the other usage flags to true.
+//! `CKA_ALLOWED_MECHANISMS` cannot be changed after creation.
+
+use cryptoki_sys::*;
+
+use crate::error::{err, Result};
+use crate::mechanisms::ec;
+use crate::object::{bool_bytes, ulong_bytes, Object};
+
+/// How an attribute's value is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `CK_BBOOL`.
+    Bool,
+    /// `CK_ULONG`.
+    Ulong,
+    /// A byte string.
+    Bytes,
+    /// `CK_DATE` (8 bytes) or empty.
+    Date,
+    /// An array of `CK_MECHANISM_TYPE`.
+    MechList,
+}
+
+/// The encoding of attribute `t`; `None` for attributes the token does
+/// not know.
+pub fn kind(t: CK_ATTRIBUTE_TYPE) -> Option<Kind> {
+    Some(match t {
+        CKA_TOKEN
+        | CKA_PRIVATE
+        | CKA_MODIFIABLE
+        | CKA_COPYABLE
+        | CKA_DESTROYABLE
+        | CKA_TRUSTED
+        | CKA_SENSITIVE
+        | CKA_ENCRYPT
+        | CKA_DECRYPT
+        | CKA_WRAP
+        | CKA_UNWRAP
+        | CKA_SIGN
+        | CKA_SIGN_RECOVER
+        | CKA_VERIFY
+        | CKA_VERIFY_RECOVER
+        | CKA_DERIVE
+        | CKA_EXTRACTABLE
+        | CKA_LOCAL
+        | CKA_NEVER_EXTRACTABLE
+        | CKA_ALWAYS_SENSITIVE
+        | CKA_WRAP_WITH_TRUSTED
+        | CKA_ALWAYS_AUTHENTICATE => Kind::Bool,
+        CKA_CLASS
+        | CKA_KEY_TYPE
+        | CKA_CERTIFICATE_TYPE
+        | CKA_CERTIFICATE_CATEGORY
+        | CKA_VALUE_LEN
+        | CKA_KEY_GEN_MECHANISM
+        | CKA_NAME_HASH_ALGORITHM
+        | CKA_JAVA_MIDP_SECURITY_DOMAIN => Kind::Ulong,
+        CKA_START_DATE | CKA_END_DATE => Kind::Date,
+        CKA_ALLOWED_MECHANISMS => Kind::MechList,
+        CKA_LABEL
+        | CKA_APPLICATION
+        | CKA_VALUE
+        | CKA_OBJECT_ID
+        | CKA_ISSUER
+        | CKA_SERIAL_NUMBER
+        | CKA_SUBJECT
+        | CKA_ID
+        | CKA_EC_PARAMS
+        | CKA_EC_POINT
+        | CKA_CHECK_VALUE
+        | CKA_URL
+        | CKA_HASH_OF_SUBJECT_PUBLIC_KEY
+        | CKA_HASH_OF_ISSUER_PUBLIC_KEY
+        | CKA_PUBLIC_KEY_INFO
+        | CKA_UNIQUE_ID => Kind::Bytes,
+        _ => return None,
+    })
+}
+
+/// Whether `t` of an object of `class` is secret: never returned when
+/// the object is sensitive or unextractable, sealed at rest.
+pub fn is_secret(class: CK_OBJECT_CLASS, t: CK_ATTRIBUTE_TYPE) -> bool {
+    matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY)
+        && matches!(
+            t,
+            CKA_VALUE
+                | CKA_PRIVATE_EXPONENT
+                | CKA_PRIME_1
+                | CKA_PRIME_2
+                | CKA_EXPONENT_1
+                | CKA_EXPONENT_2
+                | CKA_COEFFICIENT
+        )
+}
+
+const COMMON: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_CLASS,
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_MODIFIABLE,
+    CKA_LABEL,
+    CKA_COPYABLE,
+    CKA_DESTROYABLE,
+];
+const DATA: &[CK_ATTRIBUTE_TYPE] = &[CKA_APPLICATION, CKA_OBJECT_ID, CKA_VALUE];
+const CERT: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_CERTIFICATE_TYPE,
+    CKA_TRUSTED,
+    CKA_CERTIFICATE_CATEGORY,
+    CKA_CHECK_VALUE,
+    CKA_START_DATE,
+    CKA_END_DATE,
+    CKA_PUBLIC_KEY_INFO,
+    CKA_SUBJECT,
+    CKA_ID,
+    CKA_ISSUER,
+    CKA_SERIAL_NUMBER,
+    CKA_VALUE,
+    CKA_URL,
+    CKA_HASH_OF_SUBJECT_PUBLIC_KEY,
+    CKA_HASH_OF_ISSUER_PUBLIC_KEY,
+    CKA_JAVA_MIDP_SECURITY_DOMAIN,
+    CKA_NAME_HASH_ALGORITHM,
+];
+const KEY: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_KEY_TYPE,
+    CKA_ID,
+    CKA_START_DATE,
+    CKA_END_DATE,
+    CKA_DERIVE,
+    CKA_LOCAL,
+    CKA_KEY_GEN_MECHANISM,
+    CKA_ALLOWED_MECHANISMS,
+];
+const PUBLIC: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_SUBJECT,
+    CKA_ENCRYPT,
+    CKA_VERIFY,
+    CKA_VERIFY_RECOVER,
+    CKA_WRAP,
+    CKA_TRUSTED,
+    CKA_PUBLIC_KEY_INFO,
+];
+const PRIVATE: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_SUBJECT,
+    CKA_SENSITIVE,
+    CKA_DECRYPT,
+    CKA_SIGN,
+    CKA_SIGN_RECOVER,
+    CKA_UNWRAP,
+    CKA_EXTRACTABLE,
+    CKA_ALWAYS_SENSITIVE,
+    CKA_NEVER_EXTRACTABLE,
+    CKA_WRAP_WITH_TRUSTED,
+    CKA_ALWAYS_AUTHENTICATE,
+    CKA_PUBLIC_KEY_INFO,
+];
+const SECRET: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_SENSITIVE,
+    CKA_ENCRYPT,
+    CKA_DECRYPT,
+    CKA_SIGN,
+    CKA_VERIFY,
+    CKA_WRAP,
+    CKA_UNWRAP,
+    CKA_EXTRACTABLE,
+    CKA_ALWAYS_SENSITIVE,
+    CKA_NEVER_EXTRACTABLE,
+    CKA_WRAP_WITH_TRUSTED,
+    CKA_TRUSTED,
+    CKA_VALUE,
+    CKA_VALUE_LEN,
+];
+
+/// Whether an object of `class` (and `key_type`) has attribute `t`.
+pub fn valid_for(
+    class: CK_OBJECT_CLASS,
+    key_type: Option<CK_KEY_TYPE>,
+    t: CK_ATTRIBUTE_TYPE,
+) -> bool {
+    if COMMON.contains(&t) {
+        return true;
+    }
+    match class {
+        CKO_DATA => DATA.contains(&t),
+        CKO_CERTIFICATE => CERT.contains(&t),
+        CKO_PUBLIC_KEY => {
+            KEY.contains(&t)
+                || PUBLIC.contains(&t)
+                || (key_type == Some(CKK_EC) && matches!(t, CKA_EC_PARAMS | CKA_EC_POINT))
+        }
+        CKO_PRIVATE_KEY => {
+            KEY.contains(&t)
+                || PRIVATE.contains(&t)
+                || (key_type == Some(CKK_EC) && matches!(t, CKA_EC_PARAMS | CKA_VALUE))
+        }
+        CKO_SECRET_KEY => KEY.contains(&t) || SECRET.contains(&t),
+        _ => false,
+    }
+}
+
+/// Parses a template given at the ABI: unknown types are
+/// `CKR_ATTRIBUTE_TYPE_INVALID`, wrong lengths
+/// `CKR_ATTRIBUTE_VALUE_INVALID`, the same type twice with different
+/// values `CKR_TEMPLATE_INCONSISTENT`. Booleans are normalised to 0/1.
+pub fn parse_template(attrs: Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>) -> Result<Object> {
+    let mut out = Object::new();
+    for (t, mut v) in attrs {
+        let ok = match kind(t) {
+            None => return err(CKR_ATTRIBUTE_TYPE_INVALID),
+            Some(Kind::Bool) => v.len() == 1,
+            Some(Kind::Ulong) => v.len() == 8,
+            Some(Kind::Date) => v.is_empty() || v.len() == 8,
+            Some(Kind::MechList) => v.len() % 8 == 0,
+            Some(Kind::Bytes) => true,
+        };
+        if !ok {
+            return err(CKR_ATTRIBUTE_VALUE_INVALID);
+        }
+        if kind(t) == Some(Kind::Bool) {
+            v = bool_bytes(v[0] != 0);
+        }
+        if let Some(prev) = out.get(t) {
+            if prev != v.as_slice() {
+                return err(CKR_TEMPLATE_INCONSISTENT);
+            }
+        }
+        out.set(t, v);
+    }
+    Ok(out)
+}
+
+/// How an object comes into being; decides `CKA_LOCAL`,
+/// `CKA_KEY_GEN_MECHANISM`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`
+/// and which attributes the caller may give.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    /// `C_CreateObject`: the caller supplies the value.
+    Create,
+    /// `C_GenerateKey(Pair)` with this mechanism.
+    Generate(CK_MECHANISM_TYPE),
+    /// `C_DeriveKey` from a base key.
+    Derive {
+        /// `CKA_SENSITIVE` of the base key.
+        base_sensitive: bool,
+        /// `CKA_EXTRACTABLE` of the base key.
+        base_extractable: bool,
+        /// `CKA_ALWAYS_SENSITIVE` of the base key.
+        base_always_sensitive: bool,
+        /// `CKA_NEVER_EXTRACTABLE` of the base key.
+        base_never_extractable: bool,
+    },
+}
+
+impl Origin {
+    /// The derivation origin for base key `base`.
+    pub fn derived_from(base: &Object) -> Self {
+        Origin::Derive {
+            base_sensitive: base.bool(CKA_SENSITIVE),
+            base_extractable: base.bool(CKA_EXTRACTABLE),
+            base_always_sensitive: base.bool(CKA_ALWAYS_SENSITIVE),
+            base_never_extractable: base.bool(CKA_NEVER_EXTRACTABLE),
+        }
+    }
+}
+
+fn implied(tpl: &Object, t: CK_ATTRIBUTE_TYPE, implied: Option<CK_ULONG>) -> Result<CK_ULONG> {
+    match (tpl.ulong(t), implied) {
+        (Some(a), Some(b)) if a != b => err(CKR_TEMPLATE_INCONSISTENT),
+        (Some(a), _) | (None, Some(a)) => Ok(a),
+        (None, None) => err(CKR_TEMPLATE_INCOMPLETE),
+    }
+}
+
+/// Builds a new object from the caller's template `tpl` (already parsed),
+/// the class and key type the mechanism implies, and the attributes the
+/// mechanism computed (`computed`: values, points, parameters).
+pub fn build_object(
+    tpl: &Object,
+    origin: Origin,
+    class: Option<CK_OBJECT_CLASS>,
+    key_type: Option<CK_KEY_TYPE>,
+    computed: Object,
+) -> Result<Object> {
+    let class = implied(tpl, CKA_CLASS, class)?;
+    let is_key = matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY | CKO_SECRET_KEY);
+    if !is_key && !matches!(class, CKO_DATA | CKO_CERTIFICATE) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    let key_type = if is_key {
+        let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
+        let fits = match class {
+            CKO_SECRET_KEY => matches!(kt, CKK_GENERIC_SECRET | CKK_AES),
+            _ => kt == CKK_EC,
+        };
+        if !fits {
+            return err(CKR_TEMPLATE_INCONSISTENT);
+        }
+        Some(kt)
+    } else {
+        if tpl.has(CKA_KEY_TYPE) {
+            return err(CKR_ATTRIBUTE_TYPE_INVALID);
+        }
+        None
+    };
+    for (t, _) in tpl.iter() {
+        if !valid_for(class, key_type, t) {
+            return err(CKR_ATTRIBUTE_TYPE_INVALID);
+        }
+        if matches!(
+            t,
+            CKA_LOCAL
+                | CKA_ALWAYS_SENSITIVE
+                | CKA_NEVER_EXTRACTABLE
+                | CKA_KEY_GEN_MECHANISM
+                | CKA_UNIQUE_ID
+        ) {
+            return err(CKR_ATTRIBUTE_READ_ONLY);
+        }
+        if t == CKA_TRUSTED {
+            // Only the SO may mark objects trusted; not offered yet.
+            return err(CKR_ATTRIBUTE_READ_ONLY);
+        }
+    }
+    let mut obj = Object::new();
+    let set_bool = |o: &mut Object, t, v| o.set(t, bool_bytes(v));
+    let secretish = matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY);
+    obj.set(CKA_CLASS, ulong_bytes(class));
+    set_bool(&mut obj, CKA_TOKEN, false);
+    set_bool(&mut obj, CKA_PRIVATE, secretish);
+    set_bool(&mut obj, CKA_MODIFIABLE, true);
+    set_bool(&mut obj, CKA_COPYABLE, true);
+    set_bool(&mut obj, CKA_DESTROYABLE, true);
+    obj.set(CKA_LABEL, Vec::new());
+    match class {
+        CKO_DATA => {
+            obj.set(CKA_APPLICATION, Vec::new());
+            obj.set(CKA_OBJECT_ID, Vec::new());
+            obj.set(CKA_VALUE, Vec::new());
+        }
+        CKO_CERTIFICATE => {
+            if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
+                return err(if tpl.has(CKA_CERTIFICATE_TYPE) {
+                    CKR_ATTRIBUTE_VALUE_INVALID
+                } else {
+                    CKR_TEMPLATE_INCOMPLETE
+                });
+            }
+            if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
+                return err(CKR_TEMPLATE_INCOMPLETE);
+            }
+            set_bool(&mut obj, CKA_TRUSTED, false);
+            obj.set(CKA_CERTIFICATE_CATEGORY, ulong_bytes(0));
+            for t in [
+                CKA_ID,
+                CKA_ISSUER,
+                CKA_SERIAL_NUMBER,
+                CKA_START_DATE,
+                CKA_END_DATE,
+            ] {
+                obj.set(t, Vec::new());
+            }
+        }
+        _ => {
+            obj.set(
+                CKA_KEY_TYPE,
+                ulong_bytes(key_type.unwrap_or(CKK_GENERIC_SECRET)),
+            );
+            for t in [CKA_ID, CKA_START_DATE, CKA_END_DATE, CKA_ALLOWED_MECHANISMS] {
+                obj.set(t, Vec::new());
+            }
+            set_bool(&mut obj, CKA_DERIVE, false);
+            let public_usage: &[(CK_ATTRIBUTE_TYPE, bool)] = match class {
+                CKO_PUBLIC_KEY => &[
+                    (CKA_ENCRYPT, true),
+                    (CKA_VERIFY, true),
+                    (CKA_VERIFY_RECOVER, false),
+                    (CKA_WRAP, false),
+                    (CKA_TRUSTED, false),
+                ],
+                CKO_PRIVATE_KEY => &[
+                    (CKA_DECRYPT, true),
+                    (CKA_SIGN, true),
+                    (CKA_SIGN_RECOVER, false),
+                    (CKA_UNWRAP, false),
+                    (CKA_WRAP_WITH_TRUSTED, false),
+                    (CKA_ALWAYS_AUTHENTICATE, false),
+                    (CKA_SENSITIVE, true),
+                    (CKA_EXTRACTABLE, false),
+                ],
+                _ => &[
+                    (CKA_ENCRYPT, true),
+                    (CKA_DECRYPT, true),
+                    (CKA_SIGN, true),
+                    (CKA_VERIFY, true),
+                    (CKA_WRAP, false),
+                    (CKA_UNWRAP, false),
+                    (CKA_WRAP_WITH_TRUSTED, false),
+                    (CKA_TRUSTED, false),
+                    (CKA_SENSITIVE, true),
+                    (CKA_EXTRACTABLE, false),
+                ],
+            };
+            for &(t, v) in public_usage {
+                set_bool(&mut obj, t, v);
+            }
+            if matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
+                obj.set(CKA_SUBJECT, Vec::new());
+            }
+        }
+    }
+    // The caller's values over the defaults.
+    for (t, v) in tpl.iter() {
+        obj.set(t, v.to_vec());
+    }
+    // What the mechanism computed over both.
+    let generated = !matches!(origin, Origin::Create);
+    for (t, v) in computed.iter() {
+        if generated && tpl.has(t) && tpl.get(t) != Some(v) && t != CKA_EC_PARAMS {
+            return err(CKR_TEMPLATE_INCONSISTENT);
+        }
+        obj.set(t, v.to_vec());
+    }
+    if generated && (tpl.has(CKA_VALUE) || tpl.has(CKA_EC_POINT)) {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    check_key_material(&mut obj, class, key_type, origin)?;
+    if secretish {
+        let sensitive = obj.bool(CKA_SENSITIVE);
+        let extractable = obj.bool(CKA_EXTRACTABLE);
+        let (local, gen_mech, always, never) = match origin {
+            Origin::Create => (false, CK_UNAVAILABLE_INFORMATION, false, false),
+            Origin::Generate(m) => (true, m, sensitive, !extractable),
+            Origin::Derive {
+                base_sensitive,
+                base_extractable,
+                base_always_sensitive,
+                base_never_extractable,
+            } => {
+                // Derived keys inherit sensitivity and cannot become
+                // extractable (PKCS#11 3.0 §4.10 footnotes; policy).
+                if base_sensitive && !sensitive || !base_extractable && extractable {
+                    return err(CKR_TEMPLATE_INCONSISTENT);
+                }
+                (
+                    false,
+                    CK_UNAVAILABLE_INFORMATION,
+                    base_always_sensitive && sensitive,
+                    base_never_extractable && !extractable,
+                )
+            }
+        };
+        set_bool(&mut obj, CKA_LOCAL, local);
+        obj.set(CKA_KEY_GEN_MECHANISM, ulong_bytes(gen_mech));
+        set_bool(&mut obj, CKA_ALWAYS_SENSITIVE, always);
+        set_bool(&mut obj, CKA_NEVER_EXTRACTABLE, never);
+    } else if is_key {
+        let (local, gen_mech) = match origin {
+            Origin::Generate(m) => (true, m),
+            _ => (false, CK_UNAVAILABLE_INFORMATION),
+        };
+        set_bool(&mut obj, CKA_LOCAL, local);
+        obj.set(CKA_KEY_GEN_MECHANISM, ulong_bytes(gen_mech));
+    }
+    Ok(obj)
+}
+
+/// Checks (and normalises) the key material of a new key object.
+fn check_key_material(
+    obj: &mut Object,
+    class: CK_OBJECT_CLASS,
+    key_type: Option<CK_KEY_TYPE>,
+    origin: Origin,
+) -> Result<()> {
+    match (class, key_type) {
+        (CKO_SECRET_KEY, Some(kt)) => {
+            if matches!(origin, Origin::Create) && obj.has(CKA_VALUE_LEN) {
+                return err(CKR_TEMPLATE_INCONSISTENT);
+            }
+            let len = match obj.get(CKA_VALUE) {
+                Some(v) => v.len(),
+                None => return err(CKR_TEMPLATE_INCOMPLETE),
+            };
+            let ok = match kt {
+                CKK_AES => matches!(len, 16 | 32),
+                _ => len >= 1,
+            };
+            if !ok {
+                return err(if matches!(origin, Origin::Create) {
+                    CKR_ATTRIBUTE_VALUE_INVALID
+                } else {
+                    CKR_KEY_SIZE_RANGE
+                });
+            }
+            obj.set(CKA_VALUE_LEN, ulong_bytes(len as CK_ULONG));
+        }
+        (CKO_PRIVATE_KEY, Some(CKK_EC)) => {
+            let (Some(params), Some(value)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_VALUE)) else {
+                return err(CKR_TEMPLATE_INCOMPLETE);
+            };
+            let curve = ec::curve_from_params(params)?;
+            ec::check_private_scalar(curve, value)?;
+        }
+        (CKO_PUBLIC_KEY, Some(CKK_EC)) => {
+            let (Some(params), Some(point)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_EC_POINT))
+            else {
+                return err(CKR_TEMPLATE_INCOMPLETE);
+            };
+            let curve = ec::curve_from_params(params)?;
+            let der = ec::normalize_point(curve, point)?;
+            obj.set(CKA_EC_POINT, der);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks that attribute `t` of `obj` may be changed to `v` by
+/// `C_SetAttributeValue` (or by the template of `C_CopyObject` when
+/// `copying`). `v` is already parsed by [`parse_template`].
+pub fn check_change(obj: &Object, t: CK_ATTRIBUTE_TYPE, v: &[u8], copying: bool) -> Result<()> {
+    let class = obj.class();
+    if !valid_for(class, obj.key_type(), t) {
+        return err(CKR_ATTRIBUTE_TYPE_INVALID);
+    }
+    let new_true = v.first() == Some(&1);
+    let ok = match t {
+        CKA_LABEL | CKA_ID | CKA_START_DATE | CKA_END_DATE | CKA_SUBJECT | CKA_ENCRYPT
+        | CKA_DECRYPT | CKA_SIGN | CKA_VERIFY | CKA_SIGN_RECOVER | CKA_VERIFY_RECOVER
+        | CKA_WRAP | CKA_UNWRAP | CKA_DERIVE | CKA_APPLICATION => true,
+        CKA_VALUE | CKA_OBJECT_ID => class == CKO_DATA,
+        // One-way: false → true only (PKCS#11 3.0 §4.9, table 35 note 11).
+        CKA_SENSITIVE => new_true || !obj.bool(CKA_SENSITIVE),
+        // One-way: true → false only.
+        CKA_EXTRACTABLE | CKA_COPYABLE => !new_true || obj.bool(t),
+        CKA_TOKEN | CKA_PRIVATE | CKA_MODIFIABLE | CKA_DESTROYABLE => copying,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        err(CKR_ATTRIBUTE_READ_ONLY)
+    }
+}
+
+/// The mechanisms the key produced by a TLS master-secret derivation may
+/// be used with: nothing but the TLS mechanisms.
+pub const TLS_MASTER_SECRET_MECHANISMS: &[CK_MECHANISM_TYPE] = &[
+    CKM_TLS12_KEY_AND_MAC_DERIVE,
+    CKM_TLS12_KEY_SAFE_DERIVE,
+    CKM_TLS12_MAC,
+    CKM_TLS_MAC,
+    CKM_TLS12_KDF,
+    crate::abi::consts::CKM_NSS_TLS_KEY_AND_MAC_DERIVE_SHA256,
+    crate::abi::consts::CKM_NSS_TLS_PRF_GENERAL_SHA256,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tpl(attrs: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<Object> {
+        parse_template(attrs.to_vec())
+    }
+
+    #[test]
+    fn template_parsing_rules() {
+        assert_eq!(
+            tpl(&[(0xdead_beef, vec![])]).unwrap_err().rv(),
+            CKR_ATTRIBUTE_TYPE_INVALID
+        );
+        assert_eq!(
+            tpl(&[(CKA_TOKEN, vec![1, 1])]).unwrap_err().rv(),
+            CKR_ATTRIBUTE_VALUE_INVALID
+        );
+        assert_eq!(
+            tpl(&[(CKA_TOKEN, vec![1]), (CKA_TOKEN, vec![0])])
+                .unwrap_err()
+                .rv(),
+            CKR_TEMPLATE_INCONSISTENT
+        );
+        assert!(tpl(&[(CKA_TOKEN, vec![7]), (CKA_TOKEN, vec![1])]).is_ok());
+    }
+
+    #[test]
+    fn secret_key_defaults_and_one_way_flags() {
+        let t = tpl(&[
+            (CKA_CLASS, ulong_bytes(CKO_SECRET_KEY)),
+            (CKA_KEY_TYPE, ulong_bytes(CKK_AES)),
+            (CKA_VALUE, vec![0; 16]),
+        ])
+        .unwrap();
+        let o = build_object(&t, Origin::Create, None, None, Object::new()).unwrap();
+        assert!(o.bool(CKA_SENSITIVE) && !o.bool(CKA_EXTRACTABLE));
+        assert!(!o.bool(CKA_ALWAYS_SENSITIVE) && !o.bool(CKA_LOCAL));
+        assert_eq!(o.ulong(CKA_VALUE_LEN), Some(16));
+        assert_eq!(
+            check_change(&o, CKA_SENSITIVE, &[0], false)
+                .unwrap_err()
+                .rv(),
+            CKR_ATTRIBUTE_READ_ONLY
+        );
+        assert_eq!(
+            check_change(&o, CKA_EXTRACTABLE, &[1], false)
+                .unwrap_err()
+                .rv(),
+            CKR_ATTRIBUTE_READ_ONLY
+        );
+        assert!(check_change(&o, CKA_LABEL, b"x", false).is_ok());
+        assert!(check_change(&o, CKA_VALUE, &[0; 16], false).is_err());
+    }
+
+    #[test]
+    fn incomplete_and_inconsistent() {
+        let t = tpl(&[(CKA_CLASS, ulong_bytes(CKO_SECRET_KEY))]).unwrap();
+        assert_eq!(
+            build_object(&t, Origin::Create, None, None, Object::new())
+                .unwrap_err()
+                .rv(),
+            CKR_TEMPLATE_INCOMPLETE
+        );
+        let t = tpl(&[
+            (CKA_CLASS, ulong_bytes(CKO_SECRET_KEY)),
+            (CKA_KEY_TYPE, ulong_bytes(CKK_AES)),
+            (CKA_VALUE, vec![0; 15]),
+        ])
+        .unwrap();
+        assert_eq!(
+            build_object(&t, Origin::Create, None, None, Object::new())
+                .unwrap_err()
+                .rv(),
+            CKR_ATTRIBUTE_VALUE_INVALID
+        );
+        let t = tpl(&[(CKA_CLASS, ulong_bytes(CKO_PUBLIC_KEY))]).unwrap();
+        assert_eq!(
+            build_object(
+                &t,
+                Origin::Generate(0),
+                Some(CKO_PRIVATE_KEY),
+                Some(CKK_EC),
+                Object::new()
+            )
+            .unwrap_err()
+            .rv(),
+            CKR_TEMPLATE_INCONSISTENT
+        );
+    }
+
+    #[test]
+    fn derived_keys_cannot_lose_sensitivity() {
+        let base = Origin::Derive {
+            base_sensitive: true,
+            base_extractable: false,
+            base_always_sensitive: true,
+            base_never_extractable: true,
+        };
+        let mut computed = Object::new();
+        computed.set(CKA_VALUE, vec![1; 48]);
+        let t = tpl(&[(CKA_SENSITIVE, vec![0])]).unwrap();
+        let e = build_object(
+            &t,
+            base,
+            Some(CKO_SECRET_KEY),
+            Some(CKK_GENERIC_SECRET),
+            computed.clone(),
+        );
+        assert_eq!(e.unwrap_err().rv(), CKR_TEMPLATE_INCONSISTENT);
+        let t = tpl(&[(CKA_EXTRACTABLE, vec![1])]).unwrap();
+        let e = build_object(
+            &t,
+            base,
+            Some(CKO_SECRET_KEY),
+            Some(CKK_GENERIC_SECRET),
+            computed.clone(),
+        );
+        assert_eq!(e.unwrap_err().rv(), CKR_TEMPLATE_INCONSISTENT);
+        let o = build_object(
+            &Object::new(),
+            base,
+            Some(CKO_SECRET_KEY),
+            Some(CKK_GENERIC_SECRET),
+            computed,
+        )
+        .unwrap();
+        assert!(o.bool(CKA_ALWAYS_SENSITIVE) && o.bool(CKA_NEVER_EXTRACTABLE));
+    }
+}

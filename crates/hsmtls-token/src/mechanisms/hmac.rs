@@ -1,0 +1,75 @@
+//! `CKM_SHA256_HMAC`, `CKM_SHA384_HMAC`, `CKM_SHA512_HMAC` (RFC 2104,
+//! PKCS#11 3.0 §6.19–6.21): full-length MACs with generic secret keys,
+//! streaming on aws-lc-rs.
+
+use aws_lc_rs::hmac;
+use cryptoki_sys::*;
+use zeroize::Zeroizing;
+
+use super::{require_key_type, Mechanism, Param, Sign, Verify};
+use crate::error::{err, Result};
+use crate::object::Object;
+
+struct Hmac {
+    ctx: hmac::Context,
+    len: usize,
+}
+
+fn start(m: &Mechanism, key: &Object) -> Result<Hmac> {
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    require_key_type(key, &[CKK_GENERIC_SECRET])?;
+    let (alg, len) = match m.mechanism {
+        CKM_SHA256_HMAC => (hmac::HMAC_SHA256, 32),
+        CKM_SHA384_HMAC => (hmac::HMAC_SHA384, 48),
+        CKM_SHA512_HMAC => (hmac::HMAC_SHA512, 64),
+        _ => return err(CKR_MECHANISM_INVALID),
+    };
+    let k = hmac::Key::new(alg, key.secret_value()?);
+    Ok(Hmac {
+        ctx: hmac::Context::with_key(&k),
+        len,
+    })
+}
+
+impl Sign for Hmac {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        self.ctx.update(data);
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        Ok(Zeroizing::new(self.ctx.clone().sign().as_ref().to_vec()))
+    }
+    fn signature_len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Verify for Hmac {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        self.ctx.update(data);
+        Ok(())
+    }
+    fn finish(&mut self, signature: &[u8]) -> Result<()> {
+        if signature.len() != self.len {
+            return err(CKR_SIGNATURE_LEN_RANGE);
+        }
+        let tag = self.ctx.clone().sign();
+        if hsmtls_crypto::constant_time_eq(tag.as_ref(), signature) {
+            Ok(())
+        } else {
+            err(CKR_SIGNATURE_INVALID)
+        }
+    }
+}
+
+/// Starts an HMAC signature.
+pub fn sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
+    Ok(Box::new(start(m, key)?))
+}
+
+/// Starts an HMAC verification.
+pub fn verify(m: &Mechanism, key: &Object) -> Result<Box<dyn Verify>> {
+    Ok(Box::new(start(m, key)?))
+}

@@ -1,0 +1,494 @@
+//! Mechanisms: one trait per operation kind, one file per algorithm
+//! family, and ONE registry table ([`REGISTRY`]) that says which
+//! mechanisms exist, what `C_GetMechanismInfo` reports for them, and which
+//! function starts each operation.
+
+use cryptoki_sys::*;
+use zeroize::Zeroizing;
+
+use crate::error::{err, Result};
+use crate::object::Object;
+
+pub mod aes;
+pub mod digest;
+pub mod ec;
+pub mod hmac;
+pub mod secret;
+pub mod tls;
+
+/// A mechanism with its parameter, parsed at the ABI.
+#[derive(Clone, Debug)]
+pub struct Mechanism {
+    /// `CKM_*`.
+    pub mechanism: CK_MECHANISM_TYPE,
+    /// The parameter.
+    pub param: Param,
+}
+
+/// Two 32-byte TLS randoms (`CK_SSL3_RANDOM_DATA`).
+#[derive(Clone, Debug)]
+pub struct Randoms {
+    /// `ClientHello.random`.
+    pub client: Vec<u8>,
+    /// `ServerHello.random`.
+    pub server: Vec<u8>,
+}
+
+/// Mechanism parameters (PKCS#11 3.0 §2, the `CK_*_PARAMS` structures).
+#[derive(Clone, Debug)]
+pub enum Param {
+    /// No parameter.
+    None,
+    /// An IV (AES-CBC).
+    Iv(Vec<u8>),
+    /// `CK_GCM_PARAMS`.
+    Gcm {
+        /// IV.
+        iv: Vec<u8>,
+        /// Additional authenticated data.
+        aad: Vec<u8>,
+        /// Tag length in bits.
+        tag_bits: CK_ULONG,
+    },
+    /// `CK_ECDH1_DERIVE_PARAMS`.
+    Ecdh1 {
+        /// `CKD_*`.
+        kdf: CK_EC_KDF_TYPE,
+        /// Shared data (must be empty with `CKD_NULL`).
+        shared: Vec<u8>,
+        /// The peer's public point.
+        public: Vec<u8>,
+    },
+    /// `CK_TLS12_MASTER_KEY_DERIVE_PARAMS`.
+    Tls12Master {
+        /// Randoms.
+        randoms: Randoms,
+        /// PRF hash (`CKM_SHA256` …).
+        prf: CK_MECHANISM_TYPE,
+        /// Whether `pVersion` is non-NULL.
+        version_out: bool,
+    },
+    /// `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS` (and NSS's identical
+    /// `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
+    Tls12Ems {
+        /// PRF hash.
+        prf: CK_MECHANISM_TYPE,
+        /// `Hash(handshake_messages)` (RFC 7627 §4).
+        session_hash: Vec<u8>,
+        /// Whether `pVersion` is non-NULL.
+        version_out: bool,
+    },
+    /// `CK_TLS12_KEY_MAT_PARAMS`.
+    Tls12KeyMat {
+        /// MAC key size in bits.
+        mac_bits: CK_ULONG,
+        /// Cipher key size in bits.
+        key_bits: CK_ULONG,
+        /// IV size in bits.
+        iv_bits: CK_ULONG,
+        /// `bIsExport`.
+        export: bool,
+        /// Randoms.
+        randoms: Randoms,
+        /// PRF hash.
+        prf: CK_MECHANISM_TYPE,
+    },
+    /// `CK_TLS_MAC_PARAMS`.
+    TlsMac {
+        /// PRF hash.
+        prf: CK_MECHANISM_TYPE,
+        /// Output length.
+        mac_len: CK_ULONG,
+        /// 1 = server, 2 = client.
+        server_or_client: CK_ULONG,
+    },
+    /// `CK_TLS_KDF_PARAMS`.
+    TlsKdf {
+        /// PRF hash.
+        prf: CK_MECHANISM_TYPE,
+        /// Label.
+        label: Vec<u8>,
+        /// Randoms.
+        randoms: Randoms,
+        /// Context (RFC 5705), if given.
+        context: Option<Vec<u8>>,
+    },
+}
+
+/// A running signature or MAC.
+pub trait Sign: Send {
+    /// Absorbs data.
+    fn update(&mut self, data: &[u8]) -> Result<()>;
+    /// The signature.
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>>;
+    /// Its length.
+    fn signature_len(&self) -> usize;
+}
+
+/// A running verification.
+pub trait Verify: Send {
+    /// Absorbs data.
+    fn update(&mut self, data: &[u8]) -> Result<()>;
+    /// Checks `signature` (`CKR_SIGNATURE_INVALID` / `_LEN_RANGE`).
+    fn finish(&mut self, signature: &[u8]) -> Result<()>;
+}
+
+/// A running encryption or decryption.
+pub trait Cipher: Send {
+    /// Processes data; returns the output available so far.
+    fn update(&mut self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+    /// Final output.
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>>;
+    /// An upper bound of the output of `update(n bytes)`.
+    fn update_len(&self, n: usize) -> usize;
+    /// An upper bound of the output of `finish()`.
+    fn final_len(&self) -> usize;
+}
+
+/// A running digest.
+pub trait Digest: Send {
+    /// Absorbs data.
+    fn update(&mut self, data: &[u8]);
+    /// The digest.
+    fn finish(&mut self) -> Vec<u8>;
+    /// Its length.
+    fn output_len(&self) -> usize;
+}
+
+/// One derived key before it becomes an object.
+#[derive(Debug)]
+pub struct DerivedKey {
+    /// The value and attributes the mechanism fixes (`CKA_VALUE`, and e.g.
+    /// `CKA_ALLOWED_MECHANISMS` of a master secret).
+    pub computed: Object,
+    /// The key type if the mechanism implies one.
+    pub key_type: Option<CK_KEY_TYPE>,
+    /// Use this template instead of the caller's (MAC keys of
+    /// KEY_AND_MAC_DERIVE).
+    pub template: Option<Object>,
+}
+
+/// What a derivation produced.
+#[derive(Debug)]
+pub enum Derived {
+    /// One key, with the protocol version read from a pre-master secret.
+    Key(DerivedKey, Option<(u8, u8)>),
+    /// TLS key material: client MAC, server MAC, client key, server key
+    /// (absent when of size zero) and the IVs.
+    KeyMat(Box<[Option<DerivedKey>; 4]>, Vec<u8>, Vec<u8>),
+}
+
+/// Starts a signature with a key.
+pub type SignFn = fn(&Mechanism, &Object) -> Result<Box<dyn Sign>>;
+/// Starts a verification with a key.
+pub type VerifyFn = fn(&Mechanism, &Object) -> Result<Box<dyn Verify>>;
+/// Starts an encryption or decryption with a key.
+pub type CipherFn = fn(&Mechanism, &Object) -> Result<Box<dyn Cipher>>;
+/// Starts a digest.
+pub type DigestFn = fn(&Mechanism) -> Result<Box<dyn Digest>>;
+/// Generates a secret key: (key type, computed attributes).
+pub type GenerateKeyFn = fn(&Mechanism, &Object) -> Result<(CK_KEY_TYPE, Object)>;
+/// Generates a key pair from the two templates: (key type, public,
+/// private computed attributes).
+pub type GenerateKeyPairFn =
+    fn(&Mechanism, &Object, &Object) -> Result<(CK_KEY_TYPE, Object, Object)>;
+/// Derives from a base key and the caller's template.
+pub type DeriveFn = fn(&Mechanism, &Object, &Object) -> Result<Derived>;
+
+/// What a mechanism can do, and the functions that do it.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// `CKM_*`.
+    pub mechanism: CK_MECHANISM_TYPE,
+    /// Minimum key size (bits for EC, bytes otherwise, as PKCS#11 says).
+    pub min_key: CK_ULONG,
+    /// Maximum key size.
+    pub max_key: CK_ULONG,
+    /// `CKF_*` of `CK_MECHANISM_INFO` (derived from the functions present,
+    /// plus `extra`).
+    pub extra: CK_FLAGS,
+    /// Signature / MAC.
+    pub sign: Option<SignFn>,
+    /// Verification.
+    pub verify: Option<VerifyFn>,
+    /// Encryption.
+    pub encrypt: Option<CipherFn>,
+    /// Decryption.
+    pub decrypt: Option<CipherFn>,
+    /// Digest.
+    pub digest: Option<DigestFn>,
+    /// Key generation.
+    pub generate_key: Option<GenerateKeyFn>,
+    /// Key-pair generation.
+    pub generate_key_pair: Option<GenerateKeyPairFn>,
+    /// Derivation.
+    pub derive: Option<DeriveFn>,
+}
+
+impl core::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Entry({:#x})", self.mechanism)
+    }
+}
+
+impl Entry {
+    const fn new(mechanism: CK_MECHANISM_TYPE, min_key: CK_ULONG, max_key: CK_ULONG) -> Self {
+        Self {
+            mechanism,
+            min_key,
+            max_key,
+            extra: 0,
+            sign: None,
+            verify: None,
+            encrypt: None,
+            decrypt: None,
+            digest: None,
+            generate_key: None,
+            generate_key_pair: None,
+            derive: None,
+        }
+    }
+
+    /// `CK_MECHANISM_INFO.flags`.
+    pub fn flags(&self) -> CK_FLAGS {
+        let mut f = self.extra;
+        let pairs: [(bool, CK_FLAGS); 8] = [
+            (self.sign.is_some(), CKF_SIGN),
+            (self.verify.is_some(), CKF_VERIFY),
+            (self.encrypt.is_some(), CKF_ENCRYPT),
+            (self.decrypt.is_some(), CKF_DECRYPT),
+            (self.digest.is_some(), CKF_DIGEST),
+            (self.generate_key.is_some(), CKF_GENERATE),
+            (self.generate_key_pair.is_some(), CKF_GENERATE_KEY_PAIR),
+            (self.derive.is_some(), CKF_DERIVE),
+        ];
+        for (on, flag) in pairs {
+            if on {
+                f |= flag;
+            }
+        }
+        f
+    }
+}
+
+const EC_FLAGS: CK_FLAGS = CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+
+macro_rules! entry {
+    ($m:expr, $min:expr, $max:expr $(, $field:ident = $val:expr)* $(,)?) => {
+        Entry { $($field: $val,)* ..Entry::new($m, $min, $max) }
+    };
+}
+
+/// Every mechanism the token offers, in `C_GetMechanismList` order.
+pub static REGISTRY: &[Entry] = &[
+    // Digests (FIPS 180-4).
+    entry!(CKM_SHA256, 0, 0, digest = Some(digest::sha256)),
+    entry!(CKM_SHA384, 0, 0, digest = Some(digest::sha384)),
+    entry!(CKM_SHA512, 0, 0, digest = Some(digest::sha512)),
+    // EC (PKCS#11 3.0 §6.3); key sizes in bits.
+    entry!(
+        CKM_EC_KEY_PAIR_GEN,
+        256,
+        521,
+        extra = EC_FLAGS,
+        generate_key_pair = Some(ec::generate_key_pair)
+    ),
+    entry!(
+        CKM_ECDSA_SHA256,
+        256,
+        521,
+        extra = EC_FLAGS,
+        sign = Some(ec::sign),
+        verify = Some(ec::verify)
+    ),
+    entry!(
+        CKM_ECDSA_SHA384,
+        256,
+        521,
+        extra = EC_FLAGS,
+        sign = Some(ec::sign),
+        verify = Some(ec::verify)
+    ),
+    entry!(
+        CKM_ECDSA_SHA512,
+        256,
+        521,
+        extra = EC_FLAGS,
+        sign = Some(ec::sign),
+        verify = Some(ec::verify)
+    ),
+    entry!(
+        CKM_ECDH1_DERIVE,
+        256,
+        521,
+        extra = EC_FLAGS,
+        derive = Some(ec::derive)
+    ),
+    // Generic secrets and HMAC (§6.1, §6.43); sizes in bytes.
+    entry!(
+        CKM_GENERIC_SECRET_KEY_GEN,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        generate_key = Some(secret::generate_generic)
+    ),
+    entry!(
+        CKM_SHA256_HMAC,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    entry!(
+        CKM_SHA384_HMAC,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    entry!(
+        CKM_SHA512_HMAC,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    // AES (§6.14); sizes in bytes; AES-192 is not offered.
+    entry!(
+        CKM_AES_KEY_GEN,
+        16,
+        32,
+        generate_key = Some(secret::generate_aes)
+    ),
+    entry!(
+        CKM_AES_GCM,
+        16,
+        32,
+        encrypt = Some(aes::gcm_encrypt),
+        decrypt = Some(aes::gcm_decrypt)
+    ),
+    entry!(
+        CKM_AES_CBC,
+        16,
+        32,
+        encrypt = Some(aes::cbc_encrypt),
+        decrypt = Some(aes::cbc_decrypt)
+    ),
+    entry!(
+        CKM_AES_CBC_PAD,
+        16,
+        32,
+        encrypt = Some(aes::cbc_encrypt),
+        decrypt = Some(aes::cbc_decrypt)
+    ),
+    // TLS 1.2 (PKCS#11 3.0 §6.39, 3.2 for EMS); sizes in bytes.
+    entry!(
+        CKM_TLS12_MASTER_KEY_DERIVE,
+        48,
+        48,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        CKM_TLS12_MASTER_KEY_DERIVE_DH,
+        1,
+        1024,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE,
+        48,
+        48,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH,
+        1,
+        1024,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE,
+        48,
+        48,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH,
+        1,
+        1024,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        CKM_TLS12_KEY_AND_MAC_DERIVE,
+        48,
+        48,
+        derive = Some(tls::key_and_mac_derive)
+    ),
+    entry!(
+        CKM_TLS12_KEY_SAFE_DERIVE,
+        48,
+        48,
+        derive = Some(tls::key_and_mac_derive)
+    ),
+    entry!(CKM_TLS12_KDF, 48, 48, derive = Some(tls::kdf)),
+    entry!(
+        CKM_TLS12_MAC,
+        48,
+        48,
+        sign = Some(tls::mac_sign),
+        verify = Some(tls::mac_verify)
+    ),
+    entry!(
+        CKM_TLS_MAC,
+        48,
+        48,
+        sign = Some(tls::mac_sign),
+        verify = Some(tls::mac_verify)
+    ),
+];
+
+/// The registry entry of `mechanism` (`CKR_MECHANISM_INVALID` if none).
+pub fn lookup(mechanism: CK_MECHANISM_TYPE) -> Result<&'static Entry> {
+    match REGISTRY.iter().find(|e| e.mechanism == mechanism) {
+        Some(e) => Ok(e),
+        None => err(CKR_MECHANISM_INVALID),
+    }
+}
+
+/// `CKM_SHA256/384/512` as a PRF or MAC hash.
+pub fn hash_of(prf: CK_MECHANISM_TYPE) -> Result<hsmtls_crypto::HashAlg> {
+    use hsmtls_crypto::HashAlg;
+    Ok(match prf {
+        CKM_SHA256 => HashAlg::Sha256,
+        CKM_SHA384 => HashAlg::Sha384,
+        CKM_SHA512 => HashAlg::Sha512,
+        _ => return err(CKR_MECHANISM_PARAM_INVALID),
+    })
+}
+
+/// Checks the key type of `key`.
+pub fn require_key_type(key: &Object, types: &[CK_KEY_TYPE]) -> Result<()> {
+    match key.key_type() {
+        Some(t) if types.contains(&t) => Ok(()),
+        _ => err(CKR_KEY_TYPE_INCONSISTENT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_consistent() {
+        for (i, e) in REGISTRY.iter().enumerate() {
+            assert!(e.flags() != 0, "{:#x} does nothing", e.mechanism);
+            assert!(e.min_key <= e.max_key);
+            assert!(
+                REGISTRY[i + 1..].iter().all(|o| o.mechanism != e.mechanism),
+                "{:#x} twice",
+                e.mechanism
+            );
+            assert_eq!(lookup(e.mechanism).unwrap().mechanism, e.mechanism);
+        }
+        assert_eq!(lookup(CKM_MD5).unwrap_err().rv(), CKR_MECHANISM_INVALID);
+    }
+}

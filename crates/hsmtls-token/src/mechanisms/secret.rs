@@ -1,0 +1,52 @@
+//! Secret-key generation: `CKM_GENERIC_SECRET_KEY_GEN` (PKCS#11 3.0
+//! §6.43.1) and `CKM_AES_KEY_GEN` (§6.14.2). The length comes from
+//! `CKA_VALUE_LEN` in the template.
+
+use cryptoki_sys::*;
+use zeroize::Zeroizing;
+
+use super::{Mechanism, Param};
+use crate::error::{err, Result};
+use crate::object::Object;
+
+/// Longest generic secret in bytes.
+pub const MAX_GENERIC_LEN: usize = 512;
+
+fn value_len(tpl: &Object) -> Result<usize> {
+    match tpl.ulong(CKA_VALUE_LEN) {
+        Some(n) => Ok(n as usize),
+        None => err(CKR_TEMPLATE_INCOMPLETE),
+    }
+}
+
+fn random_value(len: usize) -> Result<Object> {
+    let mut v = Zeroizing::new(vec![0u8; len]);
+    hsmtls_crypto::fill_random(&mut v)?;
+    let mut o = Object::new();
+    o.set(CKA_VALUE, v.to_vec());
+    Ok(o)
+}
+
+/// `CKM_GENERIC_SECRET_KEY_GEN`.
+pub fn generate_generic(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)> {
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    let len = value_len(tpl)?;
+    if !(1..=MAX_GENERIC_LEN).contains(&len) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    Ok((CKK_GENERIC_SECRET, random_value(len)?))
+}
+
+/// `CKM_AES_KEY_GEN` (16 or 32 bytes).
+pub fn generate_aes(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)> {
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    let len = value_len(tpl)?;
+    if !matches!(len, 16 | 32) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    Ok((CKK_AES, random_value(len)?))
+}

@@ -1,0 +1,202 @@
+//! Objects (PKCS#11 3.0 §4): a set of attributes. Values are kept in
+//! [`Zeroizing`] buffers and never printed: `Debug` shows attribute types
+//! only.
+
+use std::collections::BTreeMap;
+
+use cryptoki_sys::*;
+use zeroize::Zeroizing;
+
+use crate::attributes;
+use crate::error::{err, Result};
+
+/// An object: attribute type → value bytes (`CK_BBOOL` is one byte,
+/// `CK_ULONG` is 8 bytes in native order, as at the ABI).
+#[derive(Clone, Default)]
+pub struct Object {
+    attrs: BTreeMap<CK_ATTRIBUTE_TYPE, Zeroizing<Vec<u8>>>,
+}
+
+impl core::fmt::Debug for Object {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Object")
+            .field("types", &self.attrs.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A `CK_BBOOL` as stored.
+pub fn bool_bytes(b: bool) -> Vec<u8> {
+    vec![u8::from(b)]
+}
+
+/// A `CK_ULONG` as stored.
+pub fn ulong_bytes(v: CK_ULONG) -> Vec<u8> {
+    v.to_ne_bytes().to_vec()
+}
+
+/// Reads a stored `CK_ULONG`.
+pub fn bytes_ulong(b: &[u8]) -> Option<CK_ULONG> {
+    Some(CK_ULONG::from_ne_bytes(b.try_into().ok()?))
+}
+
+impl Object {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of `t`, if set.
+    pub fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&[u8]> {
+        self.attrs.get(&t).map(|v| v.as_slice())
+    }
+
+    /// Sets `t` to `v`.
+    pub fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: Vec<u8>) {
+        self.attrs.insert(t, Zeroizing::new(v));
+    }
+
+    /// Removes `t`.
+    pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
+        self.attrs.remove(&t);
+    }
+
+    /// Whether `t` is set.
+    pub fn has(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
+        self.attrs.contains_key(&t)
+    }
+
+    /// A boolean attribute; absent is `false`.
+    pub fn bool(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
+        self.get(t)
+            .is_some_and(|v| v.first().is_some_and(|&b| b != 0))
+    }
+
+    /// A `CK_ULONG` attribute.
+    pub fn ulong(&self, t: CK_ATTRIBUTE_TYPE) -> Option<CK_ULONG> {
+        self.get(t).and_then(bytes_ulong)
+    }
+
+    /// `CKA_CLASS`.
+    pub fn class(&self) -> CK_OBJECT_CLASS {
+        self.ulong(CKA_CLASS).unwrap_or(CK_UNAVAILABLE_INFORMATION)
+    }
+
+    /// `CKA_KEY_TYPE`, for keys.
+    pub fn key_type(&self) -> Option<CK_KEY_TYPE> {
+        self.ulong(CKA_KEY_TYPE)
+    }
+
+    /// The secret value (`CKA_VALUE` of a secret or private key).
+    pub fn secret_value(&self) -> Result<&[u8]> {
+        match self.get(CKA_VALUE) {
+            Some(v) => Ok(v),
+            // A token object whose sealed part is not loaded (no login).
+            None => err(CKR_USER_NOT_LOGGED_IN),
+        }
+    }
+
+    /// The mechanisms this key may be used with (`CKA_ALLOWED_MECHANISMS`);
+    /// `None` when unrestricted.
+    pub fn allowed_mechanisms(&self) -> Option<Vec<CK_MECHANISM_TYPE>> {
+        let raw = self.get(CKA_ALLOWED_MECHANISMS)?;
+        if raw.is_empty() {
+            return None;
+        }
+        Some(raw.chunks_exact(8).filter_map(bytes_ulong).collect())
+    }
+
+    /// Iterates over all attributes.
+    pub fn iter(&self) -> impl Iterator<Item = (CK_ATTRIBUTE_TYPE, &[u8])> {
+        self.attrs.iter().map(|(t, v)| (*t, v.as_slice()))
+    }
+
+    /// Splits into (public part, secret part) for storage: secret
+    /// attributes (see [`attributes::is_secret`]) go to the second.
+    pub fn split_secret(&self) -> (Object, Object) {
+        let class = self.class();
+        let mut public = Object::new();
+        let mut secret = Object::new();
+        for (t, v) in self.iter() {
+            if attributes::is_secret(class, t) {
+                secret.set(t, v.to_vec());
+            } else {
+                public.set(t, v.to_vec());
+            }
+        }
+        (public, secret)
+    }
+
+    /// Adds every attribute of `other`.
+    pub fn merge(&mut self, other: Object) {
+        self.attrs.extend(other.attrs);
+    }
+
+    /// Serialises: for each attribute, type (u64 LE), length (u32 LE),
+    /// value. The storage format of an attribute set.
+    #[allow(clippy::useless_conversion)] // CK_ULONG is u32 on some targets
+    pub fn serialize(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::new());
+        for (t, v) in self.iter() {
+            out.extend_from_slice(&u64::from(t).to_le_bytes());
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            out.extend_from_slice(v);
+        }
+        out
+    }
+
+    /// The inverse of [`Object::serialize`]; malformed input is
+    /// `CKR_DEVICE_ERROR` (a corrupt store).
+    pub fn deserialize(mut data: &[u8]) -> Result<Self> {
+        let mut obj = Object::new();
+        while !data.is_empty() {
+            if data.len() < 12 {
+                return err(CKR_DEVICE_ERROR);
+            }
+            let t = u64::from_le_bytes(data[..8].try_into().unwrap_or_default());
+            let len = u32::from_le_bytes(data[8..12].try_into().unwrap_or_default()) as usize;
+            data = &data[12..];
+            if data.len() < len {
+                return err(CKR_DEVICE_ERROR);
+            }
+            obj.set(t as CK_ATTRIBUTE_TYPE, data[..len].to_vec());
+            data = &data[len..];
+        }
+        Ok(obj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialize_round_trip_and_truncation() {
+        let mut o = Object::new();
+        o.set(CKA_CLASS, ulong_bytes(CKO_SECRET_KEY));
+        o.set(CKA_VALUE, vec![1, 2, 3]);
+        o.set(CKA_LABEL, vec![]);
+        let s = o.serialize();
+        let back = Object::deserialize(&s).unwrap();
+        assert_eq!(back.get(CKA_VALUE), Some(&[1u8, 2, 3][..]));
+        assert_eq!(back.class(), CKO_SECRET_KEY);
+        for cut in 1..s.len() {
+            // Every strict prefix either parses to fewer attributes or fails.
+            if let Ok(p) = Object::deserialize(&s[..cut]) {
+                assert!(p.iter().count() < 3);
+            }
+        }
+        assert!(!format!("{o:?}").contains("[1, 2, 3]"));
+    }
+
+    #[test]
+    fn split_puts_secret_value_apart() {
+        let mut o = Object::new();
+        o.set(CKA_CLASS, ulong_bytes(CKO_PRIVATE_KEY));
+        o.set(CKA_VALUE, vec![9; 32]);
+        o.set(CKA_LABEL, b"k".to_vec());
+        let (p, s) = o.split_secret();
+        assert!(!p.has(CKA_VALUE) && p.has(CKA_LABEL));
+        assert!(s.has(CKA_VALUE) && !s.has(CKA_LABEL));
+    }
+}
