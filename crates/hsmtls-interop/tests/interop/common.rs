@@ -88,7 +88,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         "ECDHE-ECDSA-AES128-GCM-SHA256",
         "+AES-128-GCM:+AEAD",
-        "(AES-128-GCM)-(AEAD)",
+        "(AES-128-GCM)",
         "C02B",
         Ecdsa,
         false
@@ -97,7 +97,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
         "ECDHE-ECDSA-AES256-GCM-SHA384",
         "+AES-256-GCM:+AEAD",
-        "(AES-256-GCM)-(AEAD)",
+        "(AES-256-GCM)",
         "C02C",
         Ecdsa,
         false
@@ -124,7 +124,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         "ECDHE-ECDSA-CHACHA20-POLY1305",
         "+CHACHA20-POLY1305:+AEAD",
-        "(CHACHA20-POLY1305)-(AEAD)",
+        "(CHACHA20-POLY1305)",
         "CCA9",
         Ecdsa,
         false
@@ -133,7 +133,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
         "ECDHE-RSA-AES128-GCM-SHA256",
         "+AES-128-GCM:+AEAD",
-        "(AES-128-GCM)-(AEAD)",
+        "(AES-128-GCM)",
         "C02F",
         Rsa,
         false
@@ -142,7 +142,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "ECDHE-RSA-AES256-GCM-SHA384",
         "+AES-256-GCM:+AEAD",
-        "(AES-256-GCM)-(AEAD)",
+        "(AES-256-GCM)",
         "C030",
         Rsa,
         false
@@ -169,7 +169,7 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
         "ECDHE-RSA-CHACHA20-POLY1305",
         "+CHACHA20-POLY1305:+AEAD",
-        "(CHACHA20-POLY1305)-(AEAD)",
+        "(CHACHA20-POLY1305)",
         "CCA8",
         Rsa,
         false

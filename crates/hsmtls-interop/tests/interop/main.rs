@@ -7,4 +7,5 @@
 // Until the GnuTLS and NSS tests use the whole table.
 #[allow(dead_code)]
 mod common;
+mod gnutls;
 mod openssl;
