@@ -55,6 +55,24 @@ fn store_err(e: Ck) -> KeyError {
     KeyError::Store(e.to_string())
 }
 
+/// A failed `C_Decrypt` of a record: the peer's doing unless the token
+/// or the session is broken. Tokens disagree on the code for a bad tag
+/// (NSS: `CKR_ENCRYPTED_DATA_INVALID`, SoftHSM2: `CKR_GENERAL_ERROR`).
+fn open_error(e: Ck) -> KeyError {
+    match e.rv {
+        sys::CKR_HOST_MEMORY
+        | sys::CKR_DEVICE_ERROR
+        | sys::CKR_DEVICE_MEMORY
+        | sys::CKR_DEVICE_REMOVED
+        | sys::CKR_SESSION_HANDLE_INVALID
+        | sys::CKR_SESSION_CLOSED
+        | sys::CKR_KEY_HANDLE_INVALID
+        | sys::CKR_OPERATION_ACTIVE
+        | sys::CKR_CRYPTOKI_NOT_INITIALIZED => store_err(e),
+        _ => KeyError::BadRecordMac,
+    }
+}
+
 /// AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905) in the token.
 pub(crate) struct TokenAead {
     pub(crate) token: Arc<Token>,
@@ -166,15 +184,7 @@ impl RecordProtector for TokenAead {
                 &fragment[start..],
                 plain_len,
             )
-            .map_err(|e| match e.rv {
-                sys::CKR_ENCRYPTED_DATA_INVALID
-                | sys::CKR_ENCRYPTED_DATA_LEN_RANGE
-                | sys::CKR_DATA_INVALID
-                | sys::CKR_DATA_LEN_RANGE
-                | sys::CKR_FUNCTION_FAILED
-                | sys::CKR_SIGNATURE_INVALID => KeyError::BadRecordMac,
-                _ => store_err(e),
-            })?;
+            .map_err(open_error)?;
         if plain.len() != plain_len {
             return Err(KeyError::BadRecordMac);
         }
