@@ -53,6 +53,7 @@ impl Hsmtls {
             .map_err(|e| e.to_string())?
             .session_tickets(mode == Mode::Ticket)
             .session_cache_size(if mode.resumes() { 4 } else { 0 })
+            .verified_chain_cache_size(if scenario.chain_cache { 32 } else { 0 })
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {

@@ -58,6 +58,9 @@ pub struct Scenario {
     pub key: KeyKind,
     /// What is measured.
     pub mode: Mode,
+    /// hsmtls: remember validated server chains (its default); rustls has
+    /// no such cache.
+    pub chain_cache: bool,
 }
 
 /// One end of a connection of the library under test.
@@ -261,6 +264,7 @@ mod tests {
             group: group.into(),
             key,
             mode,
+            chain_cache: true,
         }
     }
 

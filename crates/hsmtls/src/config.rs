@@ -5,17 +5,19 @@
 
 use std::sync::Arc;
 
-use hsmtls_keys::{KeyStore, PrivateKey, TicketKey};
+use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey, PublicKeyAlgorithm, TicketKey};
 
 use crate::error::Error;
 use crate::hooks::HandshakeHook;
-use crate::msgs::enums::{CipherSuite, NamedGroup, SignatureScheme};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::session::{ClientSessionCache, ServerSessionCache};
 use crate::suites::{
-    key_exchange_group, tls12_signature_algorithm, tls12_suite, Tls12Suite, DEFAULT_GROUPS,
-    DEFAULT_SIGNATURE_SCHEMES, TLS12_SUITES,
+    key_exchange_group, tls12_signature_algorithm, tls12_suite, tls13_group_for,
+    tls13_key_exchange_group, tls13_signature_algorithm, tls13_suite, Tls12Suite, Tls13Suite,
+    DEFAULT_GROUPS, DEFAULT_SIGNATURE_SCHEMES, DEFAULT_TLS13_SIGNATURE_SCHEMES, TLS12_SUITES,
+    TLS13_SUITES,
 };
-use crate::verify::{spki_algorithm, Verifier};
+use crate::verify::{spki_algorithm, Verifier, DEFAULT_VERIFIED_CHAIN_CACHE};
 
 /// A certificate chain (leaf first, DER) and the handle of its private key.
 #[derive(Debug, Clone)]
@@ -69,6 +71,11 @@ pub(crate) struct Common {
     pub encrypt_then_mac: bool,
     pub max_fragment_len: usize,
     pub hook: Option<Arc<dyn HandshakeHook>>,
+    pub verified_chain_cache: usize,
+    /// Enabled protocol versions, highest first.
+    pub versions: Vec<ProtocolVersion>,
+    pub tls13_suites: Vec<&'static Tls13Suite>,
+    pub tls13_signature_schemes: Vec<SignatureScheme>,
 }
 
 impl Common {
@@ -76,6 +83,9 @@ impl Common {
         Self {
             store,
             suites: TLS12_SUITES.iter().collect(),
+            versions: vec![ProtocolVersion::TLSv1_2],
+            tls13_suites: TLS13_SUITES.iter().collect(),
+            tls13_signature_schemes: DEFAULT_TLS13_SIGNATURE_SCHEMES.to_vec(),
             groups: DEFAULT_GROUPS.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             alpn: Vec::new(),
@@ -83,16 +93,79 @@ impl Common {
             require_extended_master_secret: false,
             encrypt_then_mac: true,
             max_fragment_len: crate::msgs::deframer::MAX_PLAINTEXT,
+            verified_chain_cache: DEFAULT_VERIFIED_CHAIN_CACHE,
             hook: None,
         }
     }
 
     /// Shrinks the lists to what the key store can do and checks that
     /// something is left.
+    /// Whether TLS 1.2 is enabled.
+    pub(crate) fn tls12_enabled(&self) -> bool {
+        self.versions.contains(&ProtocolVersion::TLSv1_2)
+    }
+
+    /// Whether TLS 1.3 is enabled.
+    pub(crate) fn tls13_enabled(&self) -> bool {
+        self.versions.contains(&ProtocolVersion::TLSv1_3)
+    }
+
+    /// The configured groups under their TLS 1.3 code points (RFC 8734 for
+    /// brainpool), in order, without duplicates.
+    pub(crate) fn tls13_groups(&self) -> Vec<NamedGroup> {
+        let mut out: Vec<NamedGroup> = Vec::with_capacity(self.groups.len());
+        for g in self.groups.iter().map(|g| tls13_group_for(*g)) {
+            if tls13_key_exchange_group(g).is_some() && !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        out
+    }
+
+    /// The configured groups usable in TLS 1.2 (RFC 8422 / RFC 7027 code points).
+    pub(crate) fn tls12_groups(&self) -> Vec<NamedGroup> {
+        self.groups
+            .iter()
+            .copied()
+            .filter(|g| key_exchange_group(*g).is_some())
+            .collect()
+    }
+
     fn finish(&mut self) -> Result<(), Error> {
         let caps = self.store.capabilities();
-        self.groups
-            .retain(|g| key_exchange_group(*g).is_some_and(|kx| caps.groups.contains(&kx)));
+        self.groups.retain(|g| {
+            key_exchange_group(*g)
+                .or_else(|| tls13_key_exchange_group(*g))
+                .is_some_and(|kx| caps.groups.contains(&kx))
+        });
+        self.tls13_suites
+            .retain(|s| caps.tls13_aeads.contains(&s.aead));
+        self.tls13_signature_schemes.retain(|s| {
+            [
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp256r1),
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp384r1),
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::Secp521r1),
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP256r1),
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP384r1),
+                PublicKeyAlgorithm::Ec(KeyExchangeGroup::BrainpoolP512r1),
+                PublicKeyAlgorithm::Rsa,
+                PublicKeyAlgorithm::Ed25519,
+            ]
+            .iter()
+            .any(|k| tls13_signature_algorithm(*s, *k).is_some_and(|a| caps.verify.contains(&a)))
+        });
+        // A version the store cannot serve is dropped, not failed, while
+        // another remains.
+        if self.tls13_enabled() && (self.tls13_suites.is_empty() || self.tls13_groups().is_empty())
+        {
+            self.versions.retain(|v| *v != ProtocolVersion::TLSv1_3);
+        }
+        if self.versions.is_empty() {
+            return Err(Error::Config(format!(
+                "no protocol version left that the key store {} can serve",
+                self.store.name()
+            )));
+        }
         self.suites.retain(|s| {
             caps.prf_hashes.contains(&s.prf)
                 && caps.record_ciphers.iter().any(|c| {
@@ -111,13 +184,24 @@ impl Common {
             }
             self.extended_master_secret = false;
         }
-        if self.suites.is_empty() {
-            return Err(Error::Config("no usable cipher suite".into()));
+        if self.tls12_enabled() && self.suites.is_empty() {
+            if self.tls13_enabled() && !self.tls13_suites.is_empty() {
+                self.versions.retain(|v| *v != ProtocolVersion::TLSv1_2);
+            } else {
+                return Err(Error::Config("no usable cipher suite".into()));
+            }
+        }
+        if self.tls12_enabled() && self.tls12_groups().is_empty() {
+            if self.tls13_enabled() {
+                self.versions.retain(|v| *v != ProtocolVersion::TLSv1_2);
+            } else {
+                return Err(Error::Config("no usable group".into()));
+            }
         }
         if self.groups.is_empty() {
             return Err(Error::Config("no usable group".into()));
         }
-        if self.signature_schemes.is_empty() {
+        if self.tls12_enabled() && self.signature_schemes.is_empty() {
             return Err(Error::Config("no usable signature scheme".into()));
         }
         if self.alpn.iter().any(|p| p.is_empty() || p.len() > 255) {
@@ -130,29 +214,74 @@ impl Common {
     }
 }
 
-fn suites_from(list: &[CipherSuite]) -> Result<Vec<&'static Tls12Suite>, Error> {
-    list.iter()
-        .map(|s| {
-            tls12_suite(*s)
-                .ok_or_else(|| Error::Config(format!("unsupported cipher suite {}", s.as_str())))
-        })
-        .collect()
+/// Splits a suite list into its TLS 1.2 and TLS 1.3 suites.
+#[allow(clippy::type_complexity)]
+fn suites_from(
+    list: &[CipherSuite],
+) -> Result<(Vec<&'static Tls12Suite>, Vec<&'static Tls13Suite>), Error> {
+    let (mut tls12, mut tls13) = (Vec::new(), Vec::new());
+    for s in list {
+        match (tls12_suite(*s), tls13_suite(*s)) {
+            (Some(x), _) => tls12.push(x),
+            (_, Some(x)) => tls13.push(x),
+            _ => {
+                return Err(Error::Config(format!(
+                    "unsupported cipher suite {}",
+                    s.as_str()
+                )))
+            }
+        }
+    }
+    Ok((tls12, tls13))
 }
 
 fn groups_from(list: &[NamedGroup]) -> Result<Vec<NamedGroup>, Error> {
     list.iter()
-        .map(|g| match key_exchange_group(*g) {
-            Some(_) => Ok(*g),
-            None => Err(Error::Config(format!("unsupported group {}", g.as_str()))),
-        })
+        .map(
+            |g| match key_exchange_group(*g).or_else(|| tls13_key_exchange_group(*g)) {
+                Some(_) => Ok(*g),
+                None => Err(Error::Config(format!("unsupported group {}", g.as_str()))),
+            },
+        )
         .collect()
 }
 
 macro_rules! common_builder_methods {
     () => {
-        /// The cipher suites to offer or accept, in order of preference.
+        /// The cipher suites to offer or accept, in order of preference:
+        /// TLS 1.2 and TLS 1.3 suites in one list. A version left without
+        /// suites is disabled.
         pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Result<Self, Error> {
-            self.common.suites = suites_from(suites)?;
+            let (tls12, tls13) = suites_from(suites)?;
+            if tls12.is_empty() {
+                self.common
+                    .versions
+                    .retain(|v| *v != ProtocolVersion::TLSv1_2);
+            }
+            if tls13.is_empty() {
+                self.common
+                    .versions
+                    .retain(|v| *v != ProtocolVersion::TLSv1_3);
+            }
+            self.common.suites = tls12;
+            self.common.tls13_suites = tls13;
+            Ok(self)
+        }
+
+        /// The protocol versions to enable (TLS 1.2 and TLS 1.3 by default).
+        pub fn versions(mut self, versions: &[ProtocolVersion]) -> Result<Self, Error> {
+            let mut enabled = Vec::new();
+            for v in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
+                if versions.contains(&v) {
+                    enabled.push(v);
+                }
+            }
+            if enabled.is_empty() || versions.iter().any(|v| !enabled.contains(v)) {
+                return Err(Error::Config(
+                    "only TLS 1.2 and TLS 1.3 are supported".into(),
+                ));
+            }
+            self.common.versions = enabled;
             Ok(self)
         }
 
@@ -165,7 +294,16 @@ macro_rules! common_builder_methods {
         /// The signature schemes to accept from the peer, in order of
         /// preference.
         pub fn signature_schemes(mut self, schemes: &[SignatureScheme]) -> Self {
-            self.common.signature_schemes = schemes.to_vec();
+            self.common.signature_schemes = schemes
+                .iter()
+                .copied()
+                .filter(|s| tls12_signature_algorithm(*s).is_some())
+                .collect();
+            self.common.tls13_signature_schemes = schemes
+                .iter()
+                .copied()
+                .filter(|s| crate::suites::DEFAULT_TLS13_SIGNATURE_SCHEMES.contains(s))
+                .collect();
             self
         }
 
@@ -206,6 +344,17 @@ macro_rules! common_builder_methods {
         /// The largest plaintext fragment to send (512 to 16384).
         pub fn max_fragment_size(mut self, len: usize) -> Self {
             self.common.max_fragment_len = len;
+            self
+        }
+
+        /// How many of the peer's certificate chains that passed path
+        /// validation to remember (32 by default; 0 disables it). A chain
+        /// received again, byte for byte, within the validity period of
+        /// all its certificates skips the signature checks of path
+        /// validation; the name and the handshake signature are always
+        /// checked.
+        pub fn verified_chain_cache_size(mut self, chains: usize) -> Self {
+            self.common.verified_chain_cache = chains;
             self
         }
     };
@@ -284,7 +433,11 @@ impl ClientConfigBuilder {
                 "no trust anchors for the server's certificate".into(),
             ));
         }
-        let verifier = Verifier::new(&self.common.store, Arc::new(self.roots));
+        let verifier = Verifier::new(
+            &self.common.store,
+            Arc::new(self.roots),
+            self.common.verified_chain_cache,
+        );
         Ok(ClientConfig {
             common: self.common,
             verifier,
@@ -411,6 +564,7 @@ impl ServerConfigBuilder {
             _ => Some(Verifier::new(
                 &self.common.store,
                 Arc::new(self.client_roots),
+                self.common.verified_chain_cache,
             )),
         };
         let ticketer = if self.tickets {

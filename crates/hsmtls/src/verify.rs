@@ -2,13 +2,14 @@
 //! signature checked by the key store, so that chains on curves the
 //! validator itself does not know (brainpool, RFC 5639) verify too.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hsmtls_keys::{KeyExchangeGroup, KeyStore, PublicKey, PublicKeyAlgorithm, SignatureAlgorithm};
 use pki_types::{
     alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
-    SignatureVerificationAlgorithm, UnixTime,
+    SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
 
 use crate::error::Error;
@@ -126,11 +127,102 @@ pub(crate) fn store_algorithms(store: &Arc<dyn KeyStore>) -> Vec<StoreAlgorithm>
     out
 }
 
+/// How many validated chains a [`Verifier`] remembers by default.
+pub(crate) const DEFAULT_VERIFIED_CHAIN_CACHE: usize = 32;
+
+/// A chain that passed path validation, remembered with the time window
+/// in which every one of its certificates is valid.
+#[derive(Debug)]
+struct VerifiedChain {
+    /// The DER certificates exactly as the peer sent them, leaf first.
+    chain: Vec<Vec<u8>>,
+    client_auth: bool,
+    /// Latest notBefore and earliest notAfter of the chain, in seconds
+    /// since the Unix epoch.
+    not_before: u64,
+    not_after: u64,
+}
+
+/// Chains that validated against this verifier's trust anchors, so that a
+/// peer seen again costs no signature checks of its chain.
+///
+/// Path validation (webpki, no revocation checking) is a pure function of
+/// the presented certificates, the trust anchors, the usage and the time,
+/// and the time enters only through the validity periods of the
+/// certificates on the path. A chain whose bytes, usage and anchors are
+/// the same therefore validates again as long as the time lies in the
+/// intersection of the validity periods of all presented certificates:
+/// that is what is remembered. The host name is still checked on every
+/// handshake, and so is the handshake signature.
+#[derive(Debug)]
+struct VerifiedChainCache {
+    capacity: usize,
+    entries: Mutex<VecDeque<VerifiedChain>>,
+}
+
+impl VerifiedChainCache {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn contains(&self, chain: &[Vec<u8>], client_auth: bool, now: u64) -> bool {
+        if self.capacity == 0 {
+            return false;
+        }
+        let Ok(entries) = self.entries.lock() else {
+            return false;
+        };
+        entries.iter().any(|e| {
+            e.client_auth == client_auth
+                && e.not_before <= now
+                && now <= e.not_after
+                && e.chain == chain
+        })
+    }
+
+    fn insert(&self, chain: &[Vec<u8>], client_auth: bool) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut window = (0u64, u64::MAX);
+        for cert in chain {
+            // A certificate whose validity we cannot read is not cached.
+            let Some((not_before, not_after)) = validity(cert) else {
+                return;
+            };
+            window = (window.0.max(not_before), window.1.min(not_after));
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries
+            .iter()
+            .any(|e| e.client_auth == client_auth && e.chain == chain)
+        {
+            return;
+        }
+        if entries.len() >= self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(VerifiedChain {
+            chain: chain.to_vec(),
+            client_auth,
+            not_before: window.0,
+            not_after: window.1,
+        });
+    }
+}
+
 /// Checks certificate chains and handshake signatures against trust anchors.
 #[derive(Debug)]
 pub(crate) struct Verifier {
     algorithms: Vec<StoreAlgorithm>,
-    roots: Arc<Vec<Vec<u8>>>,
+    /// The trust anchors, extracted once from the root certificates.
+    anchors: Vec<TrustAnchor<'static>>,
+    cache: VerifiedChainCache,
 }
 
 /// Proof that a peer's certificate chain was validated.
@@ -166,10 +258,27 @@ fn certificate_error(e: webpki::Error) -> Error {
 }
 
 impl Verifier {
-    pub(crate) fn new(store: &Arc<dyn KeyStore>, roots: Arc<Vec<Vec<u8>>>) -> Self {
+    /// A verifier for chains ending at one of `roots`, remembering up to
+    /// `cache_capacity` validated chains (0: none).
+    pub(crate) fn new(
+        store: &Arc<dyn KeyStore>,
+        roots: Arc<Vec<Vec<u8>>>,
+        cache_capacity: usize,
+    ) -> Self {
+        // A root that is not a certificate webpki can read is skipped, as
+        // it was when anchors were extracted per handshake.
+        let anchors = roots
+            .iter()
+            .filter_map(|r| {
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice()))
+                    .ok()
+                    .map(|a| a.to_owned())
+            })
+            .collect();
         Self {
             algorithms: store_algorithms(store),
-            roots,
+            anchors,
+            cache: VerifiedChainCache::new(cache_capacity),
         }
     }
 
@@ -187,39 +296,34 @@ impl Verifier {
         })?;
         let leaf_der = CertificateDer::from(leaf.as_slice());
         let cert = webpki::EndEntityCert::try_from(&leaf_der).map_err(certificate_error)?;
-        let root_ders: Vec<CertificateDer<'_>> = self
-            .roots
-            .iter()
-            .map(|r| CertificateDer::from(r.as_slice()))
-            .collect();
-        let anchors = root_ders
-            .iter()
-            .filter_map(|r| webpki::anchor_from_trusted_cert(r).ok())
-            .collect::<Vec<_>>();
-        let intermediates: Vec<CertificateDer<'_>> = intermediates
-            .iter()
-            .map(|c| CertificateDer::from(c.as_slice()))
-            .collect();
-        let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = self
-            .algorithms
-            .iter()
-            .map(|a| a as &dyn SignatureVerificationAlgorithm)
-            .collect();
-        let usage = if client_auth {
-            webpki::KeyUsage::client_auth()
-        } else {
-            webpki::KeyUsage::server_auth()
-        };
-        cert.verify_for_usage(
-            &algorithms,
-            &anchors,
-            &intermediates,
-            now(),
-            usage,
-            None,
-            None,
-        )
-        .map_err(certificate_error)?;
+        let now = now();
+        if !self.cache.contains(chain, client_auth, now.as_secs()) {
+            let intermediates: Vec<CertificateDer<'_>> = intermediates
+                .iter()
+                .map(|c| CertificateDer::from(c.as_slice()))
+                .collect();
+            let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = self
+                .algorithms
+                .iter()
+                .map(|a| a as &dyn SignatureVerificationAlgorithm)
+                .collect();
+            let usage = if client_auth {
+                webpki::KeyUsage::client_auth()
+            } else {
+                webpki::KeyUsage::server_auth()
+            };
+            cert.verify_for_usage(
+                &algorithms,
+                &self.anchors,
+                &intermediates,
+                now,
+                usage,
+                None,
+                None,
+            )
+            .map_err(certificate_error)?;
+            self.cache.insert(chain, client_auth);
+        }
         if let Some(name) = server_name {
             let name = ServerName::try_from(name).map_err(|_| Error::BadCertificate {
                 alert: AlertDescription::BadCertificate,
@@ -278,6 +382,85 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, &rest[..len], &rest[len..]))
 }
 
+/// The validity period of a certificate (RFC 5280 §4.1.2.5) as seconds
+/// since the Unix epoch: (notBefore, notAfter). `None` if it cannot be
+/// read.
+fn validity(cert: &[u8]) -> Option<(u64, u64)> {
+    let (_, certificate, _) = der_tlv(cert)?;
+    let (_, tbs, _) = der_tlv(certificate)?;
+    let mut rest = tbs;
+    let (tag, _, after) = der_tlv(rest)?;
+    if tag == 0xa0 {
+        rest = after; // [0] EXPLICIT version
+    }
+    // serialNumber, signature, issuer
+    for _ in 0..3 {
+        rest = der_tlv(rest)?.2;
+    }
+    let (tag, validity, _) = der_tlv(rest)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, not_before, rest) = der_tlv(validity)?;
+    let not_before = der_time(tag, not_before)?;
+    let (tag, not_after, rest) = der_tlv(rest)?;
+    let not_after = der_time(tag, not_after)?;
+    rest.is_empty().then_some((not_before, not_after))
+}
+
+/// A UTCTime (tag 0x17, `YYMMDDHHMMSSZ`) or GeneralizedTime (tag 0x18,
+/// `YYYYMMDDHHMMSSZ`) as seconds since the Unix epoch, in the forms RFC
+/// 5280 §4.1.2.5 allows; `None` for anything else.
+fn der_time(tag: u8, value: &[u8]) -> Option<u64> {
+    fn number(digits: &[u8]) -> Option<u64> {
+        digits.iter().try_fold(0u64, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u64::from(d - b'0'))
+        })
+    }
+    let (year, rest) = match tag {
+        0x17 if value.len() == 13 => {
+            let yy = number(&value[..2])?;
+            // RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, else 20YY.
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &value[2..])
+        }
+        0x18 if value.len() == 15 => (number(&value[..4])?, &value[4..]),
+        _ => return None,
+    };
+    if rest[10] != b'Z' {
+        return None;
+    }
+    let month = number(&rest[0..2])?;
+    let day = number(&rest[2..4])?;
+    let hour = number(&rest[4..6])?;
+    let minute = number(&rest[6..8])?;
+    let second = number(&rest[8..10])?;
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year < 1970 || day == 0 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from 1970-01-01 to the first of `year`, then of `month`.
+    let days_to_year = (1970..year)
+        .map(|y| {
+            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+                366
+            } else {
+                365
+            }
+        })
+        .sum::<u64>();
+    const CUMULATIVE: [u64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let month_index = usize::try_from(month - 1).ok()?;
+    let days = days_to_year + CUMULATIVE[month_index] + u64::from(leap && month > 2) + day - 1;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
 /// The SubjectPublicKeyInfo's AlgorithmIdentifier contents of a
 /// certificate (RFC 5280 §4.1: Certificate → tbsCertificate → the seventh
 /// field when `version` is present).
@@ -334,4 +517,135 @@ pub(crate) fn spki_algorithm(cert: &[u8]) -> Option<PublicKeyAlgorithm> {
         .into_iter()
         .find(|(known_id, _)| known_id.as_ref() == id)
         .map(|(_, kind)| kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hsmtls_keys::trace::TracingStore;
+    use hsmtls_keys::OperationKind;
+
+    fn p256_chain() -> Vec<Vec<u8>> {
+        vec![
+            include_bytes!("../../../testdata/pki/ecdsa-p256/server.der").to_vec(),
+            include_bytes!("../../../testdata/pki/ecdsa-p256/inter.der").to_vec(),
+        ]
+    }
+
+    fn p256_root() -> Vec<u8> {
+        include_bytes!("../../../testdata/pki/ecdsa-p256/ca.der").to_vec()
+    }
+
+    #[test]
+    fn der_times() {
+        // Checked with `date -u -d ... +%s`.
+        assert_eq!(der_time(0x17, b"250101000000Z"), Some(1_735_689_600));
+        assert_eq!(der_time(0x18, b"21241231235959Z"), Some(4_891_363_199));
+        assert_eq!(der_time(0x18, b"20000229123456Z"), Some(951_827_696));
+        assert_eq!(der_time(0x17, b"991231235959Z"), Some(946_684_799));
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        for bad in [
+            &b"250230000000Z"[..], // 30 February
+            b"250101000000",       // no Z
+            b"2501010000000Z",     // wrong length
+            b"250101240000Z",      // hour 24
+            b"25010100000aZ",      // not a digit
+        ] {
+            assert_eq!(der_time(0x17, bad), None, "{bad:?}");
+        }
+        assert_eq!(der_time(0x17, b"490101000000Z"), Some(2_493_072_000)); // 2049
+        assert_eq!(der_time(0x17, b"690101000000Z"), None); // 1969
+        assert_eq!(der_time(0x18, b"19000229000000Z"), None); // not a leap year
+        assert_eq!(der_time(0x04, b"250101000000Z"), None);
+    }
+
+    #[test]
+    fn certificate_validity() {
+        // openssl x509 -dates: Jan 1 00:00:00 2025 GMT, Dec 31 23:59:59 2124 GMT.
+        for cert in p256_chain() {
+            assert_eq!(validity(&cert), Some((1_735_689_600, 4_891_363_199)));
+        }
+        assert_eq!(validity(b"\x30\x03\x02\x01\x00"), None);
+    }
+
+    #[test]
+    fn cache_skips_chain_signatures_but_not_the_name() {
+        let traced = Arc::new(TracingStore::new(
+            Arc::new(hsmtls_soft::SoftStore::new()),
+            "test",
+        ));
+        let store: Arc<dyn KeyStore> = traced.clone();
+        let verifier = Verifier::new(&store, Arc::new(vec![p256_root()]), 4);
+        let chain = p256_chain();
+        verifier
+            .verify_chain(&chain, Some("localhost"), false)
+            .unwrap();
+        assert_eq!(traced.count(OperationKind::Verify), 2);
+        verifier
+            .verify_chain(&chain, Some("localhost"), false)
+            .unwrap();
+        assert_eq!(traced.count(OperationKind::Verify), 2, "cached");
+        assert!(verifier
+            .verify_chain(&chain, Some("example.com"), false)
+            .is_err());
+        // Another usage is validated afresh (and the server chain is not
+        // valid for client authentication).
+        assert!(verifier.verify_chain(&chain, None, true).is_err());
+        // A changed byte is a different chain.
+        let mut tampered = chain.clone();
+        let last = tampered[1].len() - 1;
+        tampered[1][last] ^= 1;
+        assert!(verifier
+            .verify_chain(&tampered, Some("localhost"), false)
+            .is_err());
+        // Outside the validity window the entry does not apply.
+        assert!(verifier.cache.contains(&chain, false, 1_735_689_600));
+        assert!(!verifier.cache.contains(&chain, false, 1_735_689_599));
+        assert!(!verifier.cache.contains(&chain, false, 4_891_363_200));
+    }
+
+    #[test]
+    fn cache_disabled_and_bounded() {
+        let traced = Arc::new(TracingStore::new(
+            Arc::new(hsmtls_soft::SoftStore::new()),
+            "test",
+        ));
+        let store: Arc<dyn KeyStore> = traced.clone();
+        let verifier = Verifier::new(&store, Arc::new(vec![p256_root()]), 0);
+        let chain = p256_chain();
+        for _ in 0..2 {
+            verifier
+                .verify_chain(&chain, Some("localhost"), false)
+                .unwrap();
+        }
+        assert_eq!(traced.count(OperationKind::Verify), 4);
+
+        let cache = VerifiedChainCache::new(2);
+        for i in 0..3u8 {
+            let mut c = chain.clone();
+            c.push(vec![i]);
+            // Unreadable validity: not cached.
+            cache.insert(&c, false);
+        }
+        assert!(cache.entries.lock().unwrap().is_empty());
+        let variants: Vec<Vec<Vec<u8>>> = (0..3)
+            .map(|i| {
+                let mut c = chain.clone();
+                if i > 0 {
+                    c.push(chain[1].clone());
+                }
+                if i > 1 {
+                    c.push(chain[1].clone());
+                }
+                c
+            })
+            .collect();
+        for c in &variants {
+            cache.insert(c, false);
+        }
+        let now = 2_000_000_000;
+        assert!(!cache.contains(&variants[0], false, now), "evicted");
+        assert!(cache.contains(&variants[1], false, now));
+        assert!(cache.contains(&variants[2], false, now));
+    }
 }

@@ -17,6 +17,16 @@ enum Key {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LibraryChoice {
+    /// Both, alternating.
+    Both,
+    /// hsmtls only.
+    Hsmtls,
+    /// rustls only (skips the rows rustls lacks).
+    Rustls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Which {
     /// Full handshakes.
     Handshake,
@@ -50,6 +60,12 @@ struct Args {
     /// Only these modes (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Which>,
+    /// Which libraries to run (one only is for profiling).
+    #[arg(long, value_enum, default_value = "both")]
+    library: LibraryChoice,
+    /// hsmtls without its cache of validated server chains.
+    #[arg(long)]
+    no_chain_cache: bool,
     /// Only these groups (default: secp256r1,x25519).
     #[arg(long, value_delimiter = ',')]
     groups: Vec<String>,
@@ -87,7 +103,7 @@ impl Row {
 
 fn measure(args: &Args, scenario: &Scenario, with_rustls: bool) -> Result<Vec<Row>, String> {
     let h = Hsmtls::new(scenario)?;
-    let r = if with_rustls {
+    let r = if with_rustls && args.library != LibraryChoice::Hsmtls {
         Some(Rustls::new(scenario)?)
     } else {
         None
@@ -126,6 +142,7 @@ fn measure(args: &Args, scenario: &Scenario, with_rustls: bool) -> Result<Vec<Ro
         for turn in 0..2 {
             let rustls_turn = (i + turn) % 2 == 1;
             let (x, y) = match (rustls_turn, &r) {
+                (false, _) if args.library == LibraryChoice::Rustls => continue,
                 (false, _) => {
                     if scenario.mode == Mode::Bulk {
                         let b = bulk(&h, args.size, total)?;
@@ -204,6 +221,9 @@ fn run(args: &Args) -> Result<(), String> {
     }
     cases.push((cbc, groups[0].clone(), false));
     for (suite, group, with_rustls) in cases {
+        if !with_rustls && args.library == LibraryChoice::Rustls {
+            continue;
+        }
         for &(_, mode) in &modes {
             // Bulk does not depend on the group: once per suite.
             if mode == Mode::Bulk && group != groups[0] {
@@ -214,6 +234,7 @@ fn run(args: &Args) -> Result<(), String> {
                 group: group.clone(),
                 key,
                 mode,
+                chain_cache: !args.no_chain_cache,
             };
             for row in measure(args, &scenario, with_rustls)? {
                 row.print();
