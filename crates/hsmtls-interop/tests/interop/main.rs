@@ -4,8 +4,7 @@
 //! owns its servers; peers that listen on all addresses run in a private
 //! network namespace, see [`hsmtls_interop::Netns`]).
 
-// Until the GnuTLS and NSS tests use the whole table.
-#[allow(dead_code)]
 mod common;
 mod gnutls;
+mod nss;
 mod openssl;
