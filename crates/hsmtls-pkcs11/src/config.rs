@@ -238,3 +238,44 @@ impl From<Ck> for OpenError {
         Self::Token(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_from_file_env_and_value() {
+        let path = std::env::temp_dir().join(format!("hsmtls-p11-pin-{}", std::process::id()));
+        std::fs::write(&path, "4321\n").unwrap();
+        assert_eq!(&*PinSource::File(path.clone()).read().unwrap(), "4321");
+        std::fs::remove_file(&path).unwrap();
+        assert!(PinSource::File(path).read().is_err());
+        std::env::set_var("HSMTLS_P11_UNIT_PIN", "99");
+        assert_eq!(
+            &*PinSource::Env("HSMTLS_P11_UNIT_PIN".into()).read().unwrap(),
+            "99"
+        );
+        assert!(PinSource::Env("HSMTLS_P11_UNSET_PIN".into())
+            .read()
+            .is_err());
+        let value = PinSource::Value(Zeroizing::new("1234".into()));
+        assert_eq!(&*value.read().unwrap(), "1234");
+        assert!(!format!("{value:?}").contains("1234"));
+    }
+
+    #[test]
+    fn config_from_uri() {
+        let c =
+            Pkcs11Config::from_uri("/m.so", "pkcs11:token=gw;object=k?pin-source=file:/p").unwrap();
+        assert_eq!(c.module, PathBuf::from("/m.so"));
+        assert_eq!(c.token, TokenSelector::Label("gw".into()));
+        assert!(matches!(c.pin, Some(PinSource::File(ref p)) if p == Path::new("/p")));
+        let c = Pkcs11Config::from_uri("/m.so", "pkcs11:slot-id=2?pin-value=1&module-path=/x.so")
+            .unwrap();
+        assert_eq!(c.module, PathBuf::from("/x.so"));
+        assert_eq!(c.token, TokenSelector::SlotId(2));
+        assert!(matches!(c.pin, Some(PinSource::Value(_))));
+        assert_eq!(c.policy, Policy::Strict);
+        assert!(!Policy::Strict.allows(Relaxation::SoftwarePrf));
+    }
+}

@@ -1555,7 +1555,18 @@ impl KeyStore for Pkcs11Store {
                     iv_len,
                     &template,
                 )
-                .map_err(store_err)?
+                .map_err(|e| {
+                    if !locked && e.rv == sys::CKR_KEY_FUNCTION_NOT_PERMITTED {
+                        // NSS derives no extractable key from a
+                        // non-extractable master secret.
+                        KeyError::Unsupported(
+                            "software record layer: the token derives no extractable traffic \
+                             keys from a master secret that is not extractable",
+                        )
+                    } else {
+                        store_err(e)
+                    }
+                })?
         };
         let own =
             |h: CK_OBJECT_HANDLE, kind| (h != 0).then(|| TokenObject::new(&self.token, h, kind));

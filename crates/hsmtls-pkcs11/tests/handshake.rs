@@ -10,11 +10,10 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 
+use common::tls::{configs, handshake, pki, SUITES};
 use hsmtls::msgs::enums::{CipherSuite, NamedGroup};
-use hsmtls::{CertifiedKey, ClientConfig, Connection, ServerConfig};
 use hsmtls_keys::{
     Capabilities, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup, KeyShare,
     KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel, RecordCipher, Secret,
@@ -29,72 +28,6 @@ const CKR_ATTRIBUTE_SENSITIVE: u64 = 0x11;
 /// One test at a time on the token: the session-object count is
 /// per application, shared by every store on the module.
 static TOKEN: Mutex<()> = Mutex::new(());
-
-fn pem_certs(pem: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut b64 = String::new();
-    let mut inside = false;
-    for line in pem.lines() {
-        if line.starts_with("-----BEGIN CERTIFICATE") {
-            inside = true;
-            b64.clear();
-        } else if line.starts_with("-----END CERTIFICATE") {
-            inside = false;
-            out.push(base64(&b64));
-        } else if inside {
-            b64.push_str(line.trim());
-        }
-    }
-    out
-}
-
-fn base64(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => break,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
-
-struct Pki {
-    chain: Vec<Vec<u8>>,
-    key: &'static [u8],
-    ca: &'static [u8],
-}
-
-fn pki(p384: bool) -> Pki {
-    if p384 {
-        Pki {
-            chain: pem_certs(include_str!(
-                "../../../testdata/pki/ecdsa-p384/server.chain.pem"
-            )),
-            key: include_bytes!("../../../testdata/pki/ecdsa-p384/server.key"),
-            ca: include_bytes!("../../../testdata/pki/ecdsa-p384/ca.der"),
-        }
-    } else {
-        Pki {
-            chain: pem_certs(include_str!(
-                "../../../testdata/pki/ecdsa-p256/server.chain.pem"
-            )),
-            key: include_bytes!("../../../testdata/pki/ecdsa-p256/server.key"),
-            ca: include_bytes!("../../../testdata/pki/ecdsa-p256/ca.der"),
-        }
-    }
-}
 
 /// Forwards to the PKCS#11 store and, at the points where the handshake's
 /// secrets are alive, reads their protection from the token.
@@ -209,92 +142,6 @@ impl KeyStore for Auditing {
     }
 }
 
-fn transfer(from: &mut Connection, to: &mut Connection) {
-    let mut buf = Vec::new();
-    while from.wants_write() {
-        from.write_tls(&mut buf).unwrap();
-    }
-    let mut rd = &buf[..];
-    while !rd.is_empty() {
-        to.read_tls(&mut rd).unwrap();
-        to.process_new_packets().unwrap();
-    }
-}
-
-/// Runs one handshake and an application-data round trip.
-fn handshake(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>, etm: bool) {
-    let mut c = Connection::client(client.clone(), "localhost").unwrap();
-    let mut s = Connection::server(server.clone()).unwrap();
-    for _ in 0..10 {
-        if !c.is_handshaking() && !s.is_handshaking() {
-            break;
-        }
-        transfer(&mut c, &mut s);
-        transfer(&mut s, &mut c);
-    }
-    assert!(
-        !c.is_handshaking() && !s.is_handshaking(),
-        "handshake did not finish"
-    );
-    assert!(c.negotiated().extended_master_secret, "EMS negotiated");
-    let suite = c.negotiated().cipher_suite.unwrap();
-    if suite.as_str().contains("CBC") {
-        assert_eq!(c.negotiated().encrypt_then_mac, etm, "{suite:?}");
-    }
-    c.writer().write_all(b"ping from the client").unwrap();
-    transfer(&mut c, &mut s);
-    let mut got = [0u8; 64];
-    let n = s.reader().read(&mut got).unwrap();
-    assert_eq!(&got[..n], b"ping from the client");
-    s.writer().write_all(b"pong from the server").unwrap();
-    transfer(&mut s, &mut c);
-    let n = c.reader().read(&mut got).unwrap();
-    assert_eq!(&got[..n], b"pong from the server");
-}
-
-const SUITES: [&str; 4] = [
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-];
-
-fn configs(
-    client_store: Arc<dyn KeyStore>,
-    server_store: Arc<dyn KeyStore>,
-    server_key: PrivateKey,
-    pki: &Pki,
-    suite: CipherSuite,
-    group: NamedGroup,
-    etm: bool,
-) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let certified = CertifiedKey::new(pki.chain.clone(), Arc::new(server_key)).unwrap();
-    let server = ServerConfig::builder(server_store)
-        .certificate(certified)
-        .cipher_suites(&[suite])
-        .unwrap()
-        .groups(&[group])
-        .unwrap()
-        .encrypt_then_mac(etm)
-        .session_tickets(false)
-        .session_cache_size(0)
-        .build()
-        .unwrap();
-    let client = ClientConfig::builder(client_store)
-        .root_certificates(vec![pki.ca.to_vec()])
-        .cipher_suites(&[suite])
-        .unwrap()
-        .groups(&[group])
-        .unwrap()
-        .encrypt_then_mac(etm)
-        .require_extended_master_secret(true)
-        .session_tickets(false)
-        .session_cache_size(0)
-        .build()
-        .unwrap();
-    (Arc::new(client), Arc::new(server))
-}
-
 fn check_isolation(audits: &[ObjectAudit], what: &str) {
     assert!(!audits.is_empty(), "{what}: no secret object audited");
     for a in audits {
@@ -397,4 +244,43 @@ fn nss_client_against_soft_server() {
 #[test]
 fn soft_client_against_nss_server() {
     run_matrix(false);
+}
+
+/// The session pool under concurrent connections: four threads share one
+/// store (the server's, key in NSS) and run handshakes at once.
+#[test]
+fn concurrent_handshakes_share_the_store() {
+    let _guard = TOKEN.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(nss) = common::nss() else { return };
+    let nss = Arc::new(nss);
+    let pki = pki(false);
+    let key = nss
+        .import_private_key(pki.key, "concurrent", b"\xcc")
+        .unwrap();
+    let baseline = nss.session_object_count().unwrap();
+    let suite = CipherSuite::from_name(SUITES[2]).unwrap();
+    let (client, server) = configs(
+        Arc::new(SoftStore::new()),
+        nss.clone(),
+        key,
+        &pki,
+        suite,
+        NamedGroup::secp256r1,
+        true,
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, server) = (client.clone(), server.clone());
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    handshake(&client, &server, true);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a handshake thread panicked");
+    }
+    drop((client, server));
+    assert_eq!(nss.session_object_count().unwrap(), baseline - 1);
 }

@@ -57,3 +57,75 @@ fn softhsm_conformance_with_software_prf() {
     }
     conformance::run_all(&store, &keys);
 }
+
+/// Handshakes with SoftHSM2 under the PRF relaxation: the server's key and
+/// the ECDH key pair in the token, record keys back in the token.
+#[test]
+fn softhsm_handshakes_with_software_prf() {
+    use std::sync::Arc;
+
+    use common::tls::{configs, handshake, pki, SUITES};
+    use hsmtls::msgs::enums::{CipherSuite, NamedGroup};
+    use hsmtls_soft::SoftStore;
+
+    let Some(store) = common::softhsm() else {
+        return;
+    };
+    let store = Arc::new(store);
+    let soft = Arc::new(SoftStore::new());
+    let pki = pki(false);
+    // Owns the session object; the URI lookups below borrow it.
+    let _owner = store
+        .import_private_key(pki.key, "server", b"\x05")
+        .unwrap();
+    for suite_name in SUITES {
+        let suite = CipherSuite::from_name(suite_name).unwrap();
+        for etm in [true, false] {
+            // Server on SoftHSM2, its key found by URI.
+            let key = store
+                .private_key("pkcs11:token=t;object=server;type=private")
+                .unwrap();
+            let (client, server) = configs(
+                soft.clone(),
+                store.clone(),
+                key,
+                &pki,
+                suite,
+                NamedGroup::secp256r1,
+                etm,
+            );
+            handshake(&client, &server, etm);
+            // Client on SoftHSM2.
+            let key = soft.import_private_key(pki.key).unwrap();
+            let (client, server) = configs(
+                store.clone(),
+                soft.clone(),
+                key,
+                &pki,
+                suite,
+                NamedGroup::secp384r1,
+                etm,
+            );
+            handshake(&client, &server, etm);
+        }
+    }
+}
+
+/// Both relaxations on SoftHSM2: PRF and record protection in software,
+/// declared; the suite's record tests pass on the software record layer.
+#[test]
+fn softhsm_software_record_layer() {
+    std::env::set_var("HSMTLS_TEST_PIN", "1234");
+    let Some(config) = common::softhsm_config(Policy::Relaxed(vec![
+        Relaxation::SoftwareRecordLayer,
+        Relaxation::SoftwarePrf,
+    ])) else {
+        return;
+    };
+    let store = Pkcs11Store::open(&config).unwrap();
+    assert_eq!(
+        store.relaxations(),
+        &[Relaxation::SoftwarePrf, Relaxation::SoftwareRecordLayer]
+    );
+    conformance::traffic_keys(&store);
+}

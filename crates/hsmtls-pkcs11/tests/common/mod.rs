@@ -3,6 +3,8 @@
 //! not installed.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
