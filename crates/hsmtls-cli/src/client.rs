@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args as ClapArgs;
+use hsmtls::msgs::enums::ProtocolVersion;
 use hsmtls::{ClientConfig, Connection, Stream};
 
 use crate::names;
@@ -50,12 +51,19 @@ pub fn run(args: Args) -> Result<(), String> {
     let loaded = args.tls.load()?;
     let config = Arc::new(args.tls.client_config(loaded)?);
     if args.reconnect {
-        let mut tls = connect(&config, &args.connect, &name)?;
+        let tls = connect(&config, &args.connect, &name)?;
         eprintln!(
             "hsmtls: first: {}",
             names::summary(tls.connection().negotiated())
         );
-        tls.close().map_err(|e| e.to_string())?;
+        let (mut conn, mut tcp) = tls.into_parts();
+        await_ticket(&mut conn, &mut tcp);
+        conn.send_close_notify();
+        while conn.wants_write() {
+            if conn.write_tls(&mut tcp).is_err() {
+                break;
+            }
+        }
     }
     let tls = connect(&config, &args.connect, &name)?;
     let negotiated = tls.connection().negotiated();
@@ -81,6 +89,32 @@ fn connect(
     tls.complete_handshake()
         .map_err(|e| format!("handshake with {addr} failed: {e}"))?;
     Ok(tls)
+}
+
+/// TLS 1.3 tickets arrive after the handshake (RFC 8446 §4.6.1): read
+/// for a moment so that the reconnection has one to resume with.
+fn await_ticket(conn: &mut Connection, tcp: &mut TcpStream) {
+    if conn.negotiated().version != Some(ProtocolVersion::TLSv1_3) {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let _ = tcp.set_read_timeout(Some(Duration::from_millis(50)));
+    while !conn.negotiated().ticket_issued && Instant::now() < deadline {
+        match conn.read_tls(tcp) {
+            Ok(0) => break,
+            Ok(_) => {
+                if conn.process_new_packets().is_err() {
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
 }
 
 /// Copies stdin to the connection and the connection to stdout until the

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use hsmtls::msgs::enums::ProtocolVersion;
 use hsmtls::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 use hsmtls_keys::KeyStore;
 use hsmtls_soft::SoftStore;
@@ -24,9 +25,12 @@ pub struct TlsOptions {
     /// Private key of the certificate (PKCS#8, SEC1 or PKCS#1; PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Only TLS 1.2 (the only version so far; accepted for compatibility).
-    #[arg(long)]
+    /// Only TLS 1.2.
+    #[arg(long, conflicts_with = "tls13")]
     pub tls12: bool,
+    /// Only TLS 1.3.
+    #[arg(long)]
+    pub tls13: bool,
     /// Cipher suites by IANA name, comma-separated, in order of preference.
     #[arg(long, value_name = "LIST")]
     pub ciphers: Option<String>,
@@ -100,10 +104,22 @@ impl TlsOptions {
         b.build().map_err(|e| e.to_string())
     }
 
+    /// The protocol versions the flags ask for.
+    fn versions(&self) -> &'static [ProtocolVersion] {
+        if self.tls12 {
+            &[ProtocolVersion::TLSv1_2]
+        } else if self.tls13 {
+            &[ProtocolVersion::TLSv1_3]
+        } else {
+            &[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        }
+    }
+
     fn apply_client(
         &self,
         mut b: hsmtls::ClientConfigBuilder,
     ) -> Result<hsmtls::ClientConfigBuilder, String> {
+        b = b.versions(self.versions()).map_err(|e| e.to_string())?;
         if let Some(list) = &self.ciphers {
             b = b
                 .cipher_suites(&names::cipher_suites(list)?)
@@ -132,7 +148,10 @@ impl TlsOptions {
         let ck = loaded
             .certified
             .ok_or("the server needs --cert and --key")?;
-        let mut b = ServerConfig::builder(loaded.store).certificate(ck);
+        let mut b = ServerConfig::builder(loaded.store)
+            .certificate(ck)
+            .versions(self.versions())
+            .map_err(|e| e.to_string())?;
         if client_auth != ClientAuth::Off {
             if loaded.roots.is_empty() {
                 return Err("client authentication needs --ca".into());

@@ -79,6 +79,22 @@ impl Message<'_> {
     }
 }
 
+/// The secret behind keying-material exporters.
+pub(crate) enum Exporter {
+    /// RFC 5705: `PRF(master_secret, label, client_random + server_random
+    /// [+ context])`.
+    Tls12 {
+        master: Arc<hsmtls_keys::Secret>,
+        prf: hsmtls_keys::HashAlgorithm,
+        randoms: [u8; 64],
+    },
+    /// RFC 8446 §7.5: from the exporter master secret.
+    Tls13 {
+        exporter_master: hsmtls_keys::Secret,
+        hash: hsmtls_keys::HashAlgorithm,
+    },
+}
+
 /// What every state may touch: the record layer, the outgoing bytes and the
 /// negotiated facts.
 pub(crate) struct CommonState {
@@ -92,12 +108,8 @@ pub(crate) struct CommonState {
     pub handshake_complete: bool,
     /// The application's handshake hook.
     pub hook: Option<Arc<dyn HandshakeHook>>,
-    /// Exporter access: the master secret and PRF, once established.
-    pub exporter: Option<(
-        Arc<hsmtls_keys::Secret>,
-        hsmtls_keys::HashAlgorithm,
-        [u8; 64],
-    )>,
+    /// Exporter access, once established.
+    pub exporter: Option<Exporter>,
 }
 
 impl CommonState {
@@ -128,6 +140,23 @@ impl CommonState {
         self.store
             .random(hsmtls_keys::RandomLevel::Random, &mut random)?;
         Ok(random)
+    }
+
+    /// Queues an already encoded handshake message (a ClientHello whose
+    /// PSK binder was filled in after encoding).
+    pub(crate) fn send_encoded_handshake(
+        &mut self,
+        typ: crate::msgs::enums::HandshakeType,
+        encoded: &[u8],
+        transcript: &mut Transcript,
+    ) -> Result<(), Error> {
+        if let Some(hook) = &self.hook {
+            hook.on_message(self.side, Direction::Sent, typ, encoded)
+                .map_err(Error::Vetoed)?;
+        }
+        self.flight.extend_from_slice(encoded);
+        transcript.add(encoded);
+        Ok(())
     }
 
     /// Seals the queued flight into records.
@@ -186,15 +215,15 @@ impl CommonState {
 }
 
 pub(crate) enum State {
-    Client(client::tls12::State),
-    Server(server::tls12::State),
+    Client(Box<client::tls12::State>),
+    Server(Box<server::tls12::State>),
 }
 
 impl State {
     fn handle(self, cx: &mut CommonState, message: Message<'_>) -> Result<Self, Error> {
         match self {
-            Self::Client(s) => s.handle(cx, message).map(Self::Client),
-            Self::Server(s) => s.handle(cx, message).map(Self::Server),
+            Self::Client(s) => s.handle(cx, message).map(|s| Self::Client(Box::new(s))),
+            Self::Server(s) => s.handle(cx, message).map(|s| Self::Server(Box::new(s))),
         }
     }
 }
@@ -282,7 +311,7 @@ impl Connection {
         conn.common.hook = config.common.hook.clone();
         let state = client::tls12::start(config, server_name, &mut conn.common)?;
         conn.common.flush_flight()?;
-        conn.state = Some(State::Client(state));
+        conn.state = Some(State::Client(Box::new(state)));
         Ok(conn)
     }
 
@@ -294,7 +323,7 @@ impl Connection {
             config.common.max_fragment_len,
         );
         conn.common.hook = config.common.hook.clone();
-        conn.state = Some(State::Server(server::tls12::start(config)));
+        conn.state = Some(State::Server(Box::new(server::tls12::start(config))));
         Ok(conn)
     }
 
@@ -382,11 +411,10 @@ impl Connection {
             else {
                 break;
             };
-            let content_type = record.0.content_type;
-            let range = self
-                .common
-                .record
-                .read(content_type, record.0.version, &mut record.1)?;
+            let (content_type, range) =
+                self.common
+                    .record
+                    .read(record.0.content_type, record.0.version, &mut record.1)?;
             let payload = &record.1[range];
             self.process_record(content_type, payload)?;
         }
@@ -416,7 +444,12 @@ impl Connection {
                 }
                 self.joiner.push(payload);
                 while let Some(raw) = self.joiner.next_message()? {
-                    let parsed = HandshakeMessage::read_tls12(&mut Reader::new(&raw))?;
+                    // The version decides the shape of the bodies.
+                    let parsed = if self.common.info.version == Some(ProtocolVersion::TLSv1_3) {
+                        HandshakeMessage::read_tls13(&mut Reader::new(&raw))?
+                    } else {
+                        HandshakeMessage::read_tls12(&mut Reader::new(&raw))?
+                    };
                     self.dispatch(Message::Handshake { parsed, raw: &raw })?;
                 }
             }
@@ -469,8 +502,15 @@ impl Connection {
         // warning (no_renegotiation, user_canceled, unrecognized_name sent
         // by some servers with SNI) lets it go on. Floods of warnings are
         // bounded by the counter above.
+        // RFC 8446 §6: in TLS 1.3 every alert but close_notify and
+        // user_canceled is fatal, whatever its level says.
+        let tls13 = self.common.info.version == Some(ProtocolVersion::TLSv1_3);
         match alert.level {
-            AlertLevel::Warning => Ok(()),
+            AlertLevel::Warning
+                if !tls13 || alert.description == AlertDescription::UserCanceled =>
+            {
+                Ok(())
+            }
             _ => Err(Error::AlertReceived(alert.description)),
         }
     }
@@ -506,6 +546,30 @@ impl Connection {
         PlaintextWriter { conn: self }
     }
 
+    /// TLS 1.3 KeyUpdate (RFC 8446 §4.6.3): sends KeyUpdate asking the peer
+    /// to update too, and moves to the next write keys.
+    pub fn refresh_traffic_keys(&mut self) -> Result<(), Error> {
+        if !self.common.handshake_complete || self.error.is_some() {
+            return Err(Error::InvalidState("handshake not complete"));
+        }
+        let keys = match &mut self.state {
+            Some(State::Client(state)) => match &mut **state {
+                client::tls12::State::Tls13(client::tls13::State::Traffic(t)) => t.keys(),
+                _ => return Err(Error::InvalidState("KeyUpdate needs TLS 1.3")),
+            },
+            Some(State::Server(state)) => match &mut **state {
+                server::tls12::State::Tls13(server::tls13::State::Traffic(t)) => t.keys(),
+                _ => return Err(Error::InvalidState("KeyUpdate needs TLS 1.3")),
+            },
+            _ => return Err(Error::InvalidState("KeyUpdate needs TLS 1.3")),
+        };
+        server::tls13::send_key_update(
+            &mut self.common,
+            keys,
+            crate::msgs::enums::KeyUpdateRequest::UpdateRequested,
+        )
+    }
+
     /// Queues close_notify (RFC 5246 §7.2.1).
     pub fn send_close_notify(&mut self) {
         if !self.sent_close {
@@ -523,22 +587,52 @@ impl Connection {
         label: &[u8],
         context: Option<&[u8]>,
     ) -> Result<(), Error> {
-        let (master, prf, randoms) = self
+        let exporter = self
             .common
             .exporter
             .as_ref()
             .ok_or(Error::InvalidState("handshake not complete"))?;
-        let mut seed = randoms.to_vec();
-        if let Some(ctx) = context {
-            let len = u16::try_from(ctx.len())
-                .map_err(|_| Error::InvalidState("exporter context too long"))?;
-            seed.extend_from_slice(&len.to_be_bytes());
-            seed.extend_from_slice(ctx);
+        let store = &self.common.store;
+        match exporter {
+            Exporter::Tls12 {
+                master,
+                prf,
+                randoms,
+            } => {
+                let mut seed = randoms.to_vec();
+                if let Some(ctx) = context {
+                    let len = u16::try_from(ctx.len())
+                        .map_err(|_| Error::InvalidState("exporter context too long"))?;
+                    seed.extend_from_slice(&len.to_be_bytes());
+                    seed.extend_from_slice(ctx);
+                }
+                store
+                    .tls12_export(master, *prf, label, &seed, out)
+                    .map_err(Error::from)
+            }
+            Exporter::Tls13 {
+                exporter_master,
+                hash,
+            } => {
+                // TLS-Exporter(label, context, length) =
+                //   HKDF-Expand-Label(Derive-Secret(exporter_master, label, ""),
+                //                     "exporter", Hash(context), length)
+                let empty = store.hasher(*hash)?.current();
+                let secret = store.hkdf_expand_label(
+                    *hash,
+                    exporter_master,
+                    label,
+                    empty.as_ref(),
+                    hsmtls_keys::SecretUsage::Generic,
+                )?;
+                let mut h = store.hasher(*hash)?;
+                h.update(context.unwrap_or_default());
+                let context_hash = h.current();
+                store
+                    .hkdf_expand_label_data(*hash, &secret, b"exporter", context_hash.as_ref(), out)
+                    .map_err(Error::from)
+            }
         }
-        self.common
-            .store
-            .tls12_export(master, *prf, label, &seed, out)
-            .map_err(Error::from)
     }
 }
 

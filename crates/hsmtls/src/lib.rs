@@ -35,6 +35,7 @@ mod session;
 mod stream;
 pub mod suites;
 mod tls12;
+mod tls13;
 mod transcript;
 mod verify;
 

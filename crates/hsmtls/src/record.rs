@@ -23,6 +23,11 @@ pub(crate) struct RecordLayer {
     /// The version in headers of records we write.
     pub write_version: ProtocolVersion,
     pub max_fragment: usize,
+    /// TLS 1.3 record protection (RFC 8446 §5.2): protected records carry
+    /// `TLSInnerPlaintext` under the outer type application_data.
+    pub tls13: bool,
+    /// Reused buffer for `TLSInnerPlaintext`.
+    inner: Vec<u8>,
 }
 
 impl RecordLayer {
@@ -36,6 +41,8 @@ impl RecordLayer {
             // {03,01} for the record version; servers accept any {03,xx}.
             write_version: ProtocolVersion::TLSv1_2,
             max_fragment,
+            tls13: false,
+            inner: Vec::new(),
         }
     }
 
@@ -76,11 +83,37 @@ impl RecordLayer {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let start = out.len();
-        out.push(content_type.to_u8());
+        let protected13 = self.tls13 && self.encrypter.is_some();
+        // RFC 8446 §5.2: the outer type of a protected record is
+        // application_data and its version {3,3}.
+        let outer_type = if protected13 {
+            ContentType::ApplicationData
+        } else {
+            content_type
+        };
+        out.push(outer_type.to_u8());
         out.extend_from_slice(&self.write_version.to_u16().to_be_bytes());
         out.extend_from_slice(&[0, 0]);
         match &mut self.encrypter {
             None => out.extend_from_slice(fragment),
+            Some(protector) if protected13 => {
+                if self.write_seq >= SEQ_SOFT_LIMIT {
+                    return Err(Error::InvalidState("record sequence number exhausted"));
+                }
+                // TLSInnerPlaintext: content || ContentType (no padding).
+                self.inner.clear();
+                self.inner.extend_from_slice(fragment);
+                self.inner.push(content_type.to_u8());
+                out.reserve(self.inner.len() + protector.max_overhead());
+                protector.seal(
+                    self.write_seq,
+                    outer_type.to_u8(),
+                    self.write_version.to_u16(),
+                    &self.inner,
+                    out,
+                )?;
+                self.write_seq += 1;
+            }
             Some(protector) => {
                 if self.write_seq >= SEQ_SOFT_LIMIT {
                     return Err(Error::InvalidState("record sequence number exhausted"));
@@ -104,13 +137,17 @@ impl RecordLayer {
     }
 
     /// Removes the protection of a received record's fragment in place and
-    /// returns the plaintext's range.
+    /// returns the content type and the plaintext's range (for TLS 1.3 the
+    /// inner type, padding removed).
     pub(crate) fn read(
         &mut self,
         content_type: ContentType,
         version: ProtocolVersion,
         fragment: &mut [u8],
-    ) -> Result<Range<usize>, Error> {
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        if self.tls13 && self.decrypter.is_some() {
+            return self.read13(content_type, version, fragment);
+        }
         let range = match &mut self.decrypter {
             None => 0..fragment.len(),
             Some(protector) => {
@@ -131,6 +168,58 @@ impl RecordLayer {
         if range.len() > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow);
         }
-        Ok(range)
+        Ok((content_type, range))
+    }
+
+    /// RFC 8446 §5.2: a protected record must say application_data
+    /// outside (a plaintext change_cipher_spec passes unprotected, §5);
+    /// inside, the last non-zero byte is the real type.
+    fn read13(
+        &mut self,
+        content_type: ContentType,
+        version: ProtocolVersion,
+        fragment: &mut [u8],
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        match content_type {
+            ContentType::ApplicationData => {}
+            ContentType::ChangeCipherSpec => return Ok((content_type, 0..fragment.len())),
+            _ => {
+                return Err(Error::peer(
+                    crate::msgs::enums::AlertDescription::UnexpectedMessage,
+                    "unprotected record after keys were set",
+                ))
+            }
+        }
+        // §5.2: the ciphertext may not exceed 2^14 + 256.
+        if fragment.len() > MAX_PLAINTEXT + 256 {
+            return Err(Error::RecordOverflow);
+        }
+        let Some(protector) = &mut self.decrypter else {
+            return Err(Error::InvalidState("no read keys"));
+        };
+        if self.read_seq >= SEQ_SOFT_LIMIT {
+            return Err(Error::InvalidState("record sequence number exhausted"));
+        }
+        let range = protector.open(
+            self.read_seq,
+            content_type.to_u8(),
+            version.to_u16(),
+            fragment,
+        )?;
+        self.read_seq += 1;
+        let inner = &fragment[range.clone()];
+        let Some(type_at) = inner.iter().rposition(|b| *b != 0) else {
+            // §5.4: all-zero plaintext has no type.
+            return Err(Error::peer(
+                crate::msgs::enums::AlertDescription::UnexpectedMessage,
+                "protected record without a content type",
+            ));
+        };
+        // §5.4: TLSInnerPlaintext (content + type) at most 2^14 + 1.
+        if type_at > MAX_PLAINTEXT {
+            return Err(Error::RecordOverflow);
+        }
+        let inner_type = ContentType::from(inner[type_at]);
+        Ok((inner_type, range.start..range.start + type_at))
     }
 }

@@ -158,7 +158,19 @@ impl ServerSessionCache {
 pub(crate) struct ClientSession {
     pub session_id: SessionId,
     pub ticket: Option<Vec<u8>>,
+    /// For TLS 1.2 the master secret; for TLS 1.3 the ticket's PSK.
     pub session: Arc<Tls12Session>,
+    /// TLS 1.3 ticket facts (RFC 8446 §4.6.1).
+    pub tls13: Option<Tls13Ticket>,
+}
+
+/// What a TLS 1.3 client keeps of a NewSessionTicket besides the PSK.
+#[derive(Debug, Clone)]
+pub(crate) struct Tls13Ticket {
+    /// `ticket_age_add`, to obfuscate the ticket age (§4.2.11.1).
+    pub age_add: u32,
+    /// When the ticket arrived.
+    pub received: std::time::Instant,
 }
 
 /// The client's sessions, one per server name, bounded.

@@ -166,6 +166,10 @@ pub(crate) fn finish(
     prf: HashAlgorithm,
     randoms: &Randoms,
 ) {
-    cx.exporter = Some((pending.master.clone(), prf, randoms.joined()));
+    cx.exporter = Some(crate::conn::Exporter::Tls12 {
+        master: pending.master.clone(),
+        prf,
+        randoms: randoms.joined(),
+    });
     cx.handshake_complete = true;
 }

@@ -70,6 +70,44 @@ impl Transcript {
         &self.buffer
     }
 
+    /// RFC 8446 §4.4.1: after a HelloRetryRequest the first ClientHello is
+    /// replaced by `message_hash(Hash(ClientHello1))`. Call with only
+    /// ClientHello1 added.
+    pub(crate) fn restart_for_hello_retry(
+        &mut self,
+        store: &Arc<dyn KeyStore>,
+        algorithm: HashAlgorithm,
+    ) -> Result<(), Error> {
+        let mut h = store.hasher(algorithm)?;
+        h.update(&self.buffer);
+        let client_hello1 = h.current();
+        let mut message = Vec::with_capacity(4 + client_hello1.as_ref().len());
+        crate::msgs::tls13::encode_message_hash(client_hello1.as_ref(), &mut message);
+        let mut h = store.hasher(algorithm)?;
+        h.update(&message);
+        self.hasher = Some(h);
+        self.keep_buffer = true;
+        self.buffer = message;
+        Ok(())
+    }
+
+    /// The hash of the messages so far followed by `extra` (a truncated
+    /// ClientHello for PSK binders, RFC 8446 §4.2.11.2), without adding it.
+    pub(crate) fn hash_with(&self, extra: &[u8]) -> Result<Digest, Error> {
+        let h = self
+            .hasher
+            .as_ref()
+            .ok_or(Error::InvalidState("transcript hash not started"))?;
+        let mut fork = h.fork();
+        fork.update(extra);
+        Ok(fork.current())
+    }
+
+    /// The hash algorithm, once started.
+    pub(crate) fn algorithm(&self) -> Option<HashAlgorithm> {
+        self.hasher.as_ref().map(|h| h.algorithm())
+    }
+
     /// Stops buffering once no CertificateVerify can follow.
     pub(crate) fn drop_buffer(&mut self) {
         self.keep_buffer = false;

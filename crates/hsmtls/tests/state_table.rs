@@ -284,6 +284,9 @@ fn table_is_consistent() {
             .lines()
             .filter_map(|l| l.trim().split(['(', ',']).next())
             .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            // `Tls13` hands the connection to the TLS 1.3 state machine
+            // (client/tls13.rs, server/tls13.rs), which has its own table.
+            .filter(|l| *l != "Tls13")
             .collect();
         let in_table: BTreeSet<&str> = all.iter().map(|s| s.split('+').next().unwrap()).collect();
         assert_eq!(in_table, in_source, "{side:?}: table and source disagree");

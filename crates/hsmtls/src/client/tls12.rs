@@ -30,6 +30,7 @@ use crate::msgs::ext::renegotiation_info::RenegotiationInfo;
 use crate::msgs::ext::server_name::ServerNameList;
 use crate::msgs::ext::signature_algorithms::SignatureSchemeList;
 use crate::msgs::ext::supported_groups::NamedGroupList;
+use crate::msgs::ext::supported_versions::ServerSupportedVersion;
 use crate::msgs::ext::Extensions;
 use crate::msgs::handshake::{
     CertificatePayload, CertificateRequestPayload, ClientHello, ClientKeyExchangePayload,
@@ -56,6 +57,8 @@ struct Handshake {
     expect_ticket: bool,
     /// A ticket from NewSessionTicket (RFC 5077 §3.3).
     new_ticket: Option<Vec<u8>>,
+    /// The ClientHello and what it offered for TLS 1.3, if it did.
+    tls13: Option<(ClientHello, super::tls13::Offer13)>,
 }
 
 pub(crate) enum State {
@@ -67,6 +70,8 @@ pub(crate) enum State {
     ExpectChangeCipherSpec(ExpectChangeCipherSpec),
     ExpectFinished(ExpectFinished),
     Traffic,
+    /// The server chose TLS 1.3.
+    Tls13(super::tls13::State),
 }
 
 impl State {
@@ -97,6 +102,7 @@ impl State {
             Self::ExpectChangeCipherSpec(s) => s.handle(cx, m),
             Self::ExpectFinished(s) => s.handle(cx, m),
             Self::Traffic => handle_traffic(cx, m),
+            Self::Tls13(s) => s.handle(cx, m).map(Self::Tls13),
         }
     }
 }
@@ -117,14 +123,17 @@ pub(crate) fn start(
     let common = &config.common;
     let client_random = cx.hello_random()?;
 
-    let offered = config
-        .sessions
-        .as_ref()
-        .and_then(|s| s.get(server_name))
-        .filter(|s| {
-            common.suites.iter().any(|x| x.suite == s.session.suite)
-                && (s.session.extended_master_secret || !common.require_extended_master_secret)
-        });
+    let cached = config.sessions.as_ref().and_then(|s| s.get(server_name));
+    // A TLS 1.3 ticket is offered as a PSK, a TLS 1.2 session as itself.
+    let (cached13, cached12) = match cached {
+        Some(s) if s.tls13.is_some() => (Some(s), None),
+        other => (None, other),
+    };
+    let offered = cached12.filter(|s| {
+        common.tls12_enabled()
+            && common.suites.iter().any(|x| x.suite == s.session.suite)
+            && (s.session.extended_master_secret || !common.require_extended_master_secret)
+    });
     // RFC 5077 §3.4: with a ticket the client may send a fresh session ID
     // to recognise the server's acceptance by its echo.
     let sent_session_id = match &offered {
@@ -134,6 +143,13 @@ pub(crate) fn start(
             SessionId::new(&id).unwrap_or_else(SessionId::empty)
         }
         Some(s) => s.session_id,
+        // RFC 8446 §D.4: a TLS 1.3 client in middlebox compatibility mode
+        // sends a fresh 32-byte session ID.
+        None if common.tls13_enabled() => {
+            let mut id = [0u8; 32];
+            cx.store.random(RandomLevel::Nonce, &mut id)?;
+            SessionId::new(&id).unwrap_or_else(SessionId::empty)
+        }
         None => SessionId::empty(),
     };
 
@@ -150,11 +166,19 @@ pub(crate) fn start(
         ExtensionType::EcPointFormats,
         &EcPointFormatList(vec![ECPointFormat::Uncompressed]),
     );
-    extensions.push_body(
-        ExtensionType::SupportedGroups,
-        &NamedGroupList(common.groups.clone()),
-    );
-    if config.session_tickets {
+    let mut groups = Vec::new();
+    if common.tls13_enabled() {
+        groups.extend(common.tls13_groups());
+    }
+    if common.tls12_enabled() {
+        for g in common.tls12_groups() {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+    }
+    extensions.push_body(ExtensionType::SupportedGroups, &NamedGroupList(groups));
+    if config.session_tickets && common.tls12_enabled() {
         let ticket = offered
             .as_ref()
             .and_then(|s| s.ticket.clone())
@@ -167,28 +191,65 @@ pub(crate) fn start(
             &ProtocolNameList(common.alpn.clone()),
         );
     }
-    if common.encrypt_then_mac && common.suites.iter().any(|s| s.bulk.is_cbc()) {
+    if common.encrypt_then_mac
+        && common.tls12_enabled()
+        && common.suites.iter().any(|s| s.bulk.is_cbc())
+    {
         extensions.push(ExtensionType::EncryptThenMac, Vec::new());
     }
-    if common.extended_master_secret {
+    if common.extended_master_secret && common.tls12_enabled() {
         extensions.push(ExtensionType::ExtendedMasterSecret, Vec::new());
+    }
+    let mut schemes = Vec::new();
+    if common.tls13_enabled() {
+        schemes.extend(common.tls13_signature_schemes.iter().copied());
+    }
+    if common.tls12_enabled() {
+        for s in common.signature_schemes.iter().copied() {
+            if !schemes.contains(&s) {
+                schemes.push(s);
+            }
+        }
     }
     extensions.push_body(
         ExtensionType::SignatureAlgorithms,
-        &SignatureSchemeList(common.signature_schemes.clone()),
+        &SignatureSchemeList(schemes),
     );
-    // RFC 5746 §3.4: an initial handshake sends an empty
-    // renegotiation_info (or the SCSV).
-    extensions.push_body(
-        ExtensionType::RenegotiationInfo,
-        &RenegotiationInfo(Vec::new()),
-    );
+    if common.tls12_enabled() {
+        // RFC 5746 §3.4: an initial handshake sends an empty
+        // renegotiation_info (or the SCSV).
+        extensions.push_body(
+            ExtensionType::RenegotiationInfo,
+            &RenegotiationInfo(Vec::new()),
+        );
+    }
+    // The TLS 1.3 extensions go last: pre_shared_key must be the very last
+    // (RFC 8446 §4.2.11).
+    let offer13 = if common.tls13_enabled() {
+        Some(super::tls13::add_extensions(
+            &config,
+            cx,
+            &mut extensions,
+            cached13.as_ref(),
+            None,
+            None,
+        )?)
+    } else {
+        None
+    };
 
+    let mut cipher_suites: Vec<_> = Vec::new();
+    if common.tls13_enabled() {
+        cipher_suites.extend(common.tls13_suites.iter().map(|s| s.suite));
+    }
+    if common.tls12_enabled() {
+        cipher_suites.extend(common.suites.iter().map(|s| s.suite));
+    }
     let hello = ClientHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random: client_random,
         session_id: sent_session_id,
-        cipher_suites: common.suites.iter().map(|s| s.suite).collect(),
+        cipher_suites,
         compression_methods: vec![CompressionMethod::Null],
         extensions,
     };
@@ -197,13 +258,22 @@ pub(crate) fn start(
     // RFC 5246 Appendix E.1: {03,01} in the record of the first
     // ClientHello reaches old servers.
     cx.record.write_version = ProtocolVersion::TLSv1_0;
-    cx.send_handshake(
-        &HandshakeMessage {
-            typ: HandshakeType::ClientHello,
-            payload: HandshakePayload::ClientHello(hello),
-        },
-        &mut transcript,
-    )?;
+    let tls13 = match offer13 {
+        Some(offer) => {
+            super::tls13::send_client_hello(cx, &mut transcript, hello.clone(), &offer)?;
+            Some((hello, offer))
+        }
+        None => {
+            cx.send_handshake(
+                &HandshakeMessage {
+                    typ: HandshakeType::ClientHello,
+                    payload: HandshakePayload::ClientHello(hello),
+                },
+                &mut transcript,
+            )?;
+            None
+        }
+    };
     Ok(State::ExpectServerHello(ExpectServerHello {
         hs: Handshake {
             server_name: server_name.to_owned(),
@@ -214,11 +284,17 @@ pub(crate) fn start(
             },
             offered,
             sent_session_id,
-            suite: config.common.suites[0],
+            suite: config
+                .common
+                .suites
+                .first()
+                .copied()
+                .unwrap_or(&crate::suites::TLS12_SUITES[0]),
             extended_master_secret: false,
             encrypt_then_mac: false,
             expect_ticket: false,
             new_ticket: None,
+            tls13,
             config,
         },
     }))
@@ -243,6 +319,47 @@ impl ExpectServerHello {
         };
         let mut hs = self.hs;
         cx.record.write_version = ProtocolVersion::TLSv1_2;
+        // RFC 8446 §4.2.1: supported_versions in the ServerHello selects
+        // TLS 1.3; it may only answer a client that offered it.
+        let selected = hello
+            .extensions
+            .get::<ServerSupportedVersion>(ExtensionType::SupportedVersions)?
+            .map(|v| v.0);
+        if let Some(version) = selected {
+            let Some((client_hello, offer)) = hs.tls13.take() else {
+                return Err(Error::peer(
+                    AlertDescription::UnsupportedExtension,
+                    "supported_versions in answer to a TLS 1.2 ClientHello",
+                ));
+            };
+            if version != ProtocolVersion::TLSv1_3 {
+                return Err(Error::illegal("server selected a version not offered"));
+            }
+            let start = super::tls13::Start13 {
+                config: hs.config,
+                server_name: hs.server_name,
+                transcript: hs.transcript,
+                client_hello,
+                offer,
+                retried: false,
+            };
+            return super::tls13::handle_server_hello(cx, start, hello, raw).map(State::Tls13);
+        }
+        if hs.tls13.is_some() {
+            // RFC 8446 §4.1.3: a TLS 1.3 client checks the downgrade
+            // sentinel of a TLS 1.2 ServerHello.
+            if hello.downgrade_sentinel().is_some() {
+                return Err(Error::illegal(
+                    "TLS 1.2 ServerHello with the TLS 1.3 downgrade sentinel",
+                ));
+            }
+            if !hs.config.common.tls12_enabled() {
+                return Err(Error::NoCommonParameters {
+                    alert: AlertDescription::ProtocolVersion,
+                    why: "server does not support TLS 1.3",
+                });
+            }
+        }
         let common = &hs.config.common;
 
         // RFC 5246 §7.4.1.3 and Appendix E.1: we offer only TLS 1.2.
@@ -765,6 +882,7 @@ fn remember_session(cx: &CommonState, hs: &Handshake, pending: &Pending) {
                 peer_certificates: cx.info.peer_certificates.clone(),
                 created: unix_now(),
             }),
+            tls13: None,
         },
     );
 }

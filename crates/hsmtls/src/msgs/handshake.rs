@@ -85,6 +85,27 @@ impl HandshakeMessage {
         Ok(Self { typ, payload })
     }
 
+    /// Decodes one message of a TLS 1.3 handshake: ClientHello,
+    /// ServerHello, CertificateVerify and Finished have the same bodies as
+    /// in TLS 1.2 and are decoded; every other body stays
+    /// [`HandshakePayload::Unknown`] for the engine to decode with the
+    /// types of [`super::tls13`].
+    pub fn read_tls13(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let typ = HandshakeType::read(r).context("msg_type")?;
+        let body = r.sub(LengthPrefix::U24).context("handshake body")?;
+        let payload = match typ {
+            HandshakeType::ClientHello
+            | HandshakeType::ServerHello
+            | HandshakeType::CertificateVerify
+            | HandshakeType::Finished => HandshakePayload::read_tls12(typ, body)?,
+            _ => {
+                let mut body = body;
+                HandshakePayload::Unknown(body.rest().to_vec())
+            }
+        };
+        Ok(Self { typ, payload })
+    }
+
     /// Appends the header and body.
     pub fn encode(&self, out: &mut Vec<u8>) {
         self.typ.encode(out);

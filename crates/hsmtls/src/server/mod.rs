@@ -1,3 +1,4 @@
 //! The server side of the handshake.
 
 pub(crate) mod tls12;
+pub(crate) mod tls13;

@@ -63,6 +63,8 @@ pub(crate) enum State {
     ExpectChangeCipherSpec(ExpectChangeCipherSpec),
     ExpectFinished(ExpectFinished),
     Traffic,
+    /// The client offered TLS 1.3 and it was chosen.
+    Tls13(super::tls13::State),
 }
 
 impl State {
@@ -75,6 +77,7 @@ impl State {
             Self::ExpectChangeCipherSpec(s) => s.handle(cx, m),
             Self::ExpectFinished(s) => s.handle(cx, m),
             Self::Traffic => handle_traffic(cx, m),
+            Self::Tls13(s) => s.handle(cx, m).map(Self::Tls13),
         }
     }
 }
@@ -196,6 +199,18 @@ impl ExpectClientHello {
         };
         let config = self.config;
         let common = &config.common;
+        // RFC 8446 §4.2.1: supported_versions decides; legacy_version is
+        // ignored when it is present.
+        if common.tls13_enabled() && super::tls13::offers_tls13(&hello)? {
+            return super::tls13::handle_client_hello(config.clone(), cx, hello, raw, None)
+                .map(State::Tls13);
+        }
+        if !common.tls12_enabled() {
+            return Err(Error::NoCommonParameters {
+                alert: AlertDescription::ProtocolVersion,
+                why: "client does not support TLS 1.3",
+            });
+        }
 
         // RFC 5246 Appendix E.1: the client's highest version must reach
         // TLS 1.2, the only version served.
@@ -223,7 +238,12 @@ impl ExpectClientHello {
 
         let mut transcript = Transcript::new();
         transcript.add(raw);
-        let server_random = cx.hello_random()?;
+        let mut server_random = cx.hello_random()?;
+        // RFC 8446 §4.1.3: a server that could do TLS 1.3 marks a TLS 1.2
+        // ServerHello so that a TLS 1.3 client detects a downgrade.
+        if common.tls13_enabled() {
+            server_random[24..].copy_from_slice(&crate::msgs::handshake::DOWNGRADE_TLS12);
+        }
 
         let mut hs = Handshake {
             transcript,
@@ -295,7 +315,7 @@ impl ExpectClientHello {
 
 /// RFC 7301 §3.2: the first of our protocols that the client offers; no
 /// overlap is fatal.
-fn choose_alpn(
+pub(crate) fn choose_alpn(
     ours: &[Vec<u8>],
     offer: Option<&ProtocolNameList>,
 ) -> Result<Option<Vec<u8>>, Error> {

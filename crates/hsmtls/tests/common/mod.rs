@@ -608,6 +608,53 @@ impl KeyStore for TestStore {
     fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
         self.soft.ticket_open(key, ticket)
     }
+
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.soft.hkdf_extract(hash, salt, ikm)
+    }
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: hsmtls::keys::SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        self.soft
+            .hkdf_expand_label(hash, secret, label, context, usage)
+    }
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        self.soft
+            .hkdf_expand_label_data(hash, secret, label, context, out)
+    }
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<hsmtls::keys::Digest, KeyError> {
+        self.soft.tls13_verify_data(hash, base_key, transcript_hash)
+    }
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: hsmtls::keys::AeadAlgorithm,
+    ) -> Result<Box<dyn hsmtls::keys::RecordProtector>, KeyError> {
+        self.soft.tls13_record_protector(hash, traffic_secret, aead)
+    }
 }
 
 /// Seals `payload` as one record of `typ` with `protector` at `seq`.
