@@ -354,6 +354,15 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
     }
 }
 
+/// `CK_NSS_MAC_CONSTANT_TIME_PARAMS` (NSS `lib/util/pkcs11n.h`).
+#[repr(C)]
+struct NssMacConstantTimeParams {
+    mac_alg: CK_MECHANISM_TYPE,
+    body_total_len: CK_ULONG,
+    header: *mut u8,
+    header_len: CK_ULONG,
+}
+
 /// Mechanism limits and flags (`CK_MECHANISM_INFO`).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct MechanismInfo {
@@ -958,6 +967,63 @@ impl Module {
                 session,
                 data.as_ptr() as *mut u8,
                 data.len() as CK_ULONG,
+                out.as_mut_ptr(),
+                &mut n,
+            )
+        })?;
+        out.truncate(n as usize);
+        Ok(out)
+    }
+
+    /// NSS's `CKM_NSS_HMAC_CONSTANT_TIME` (`CKM_NSS + 19`): the HMAC of
+    /// `header || content` computed in time that depends only on
+    /// `body.len()` (the whole decrypted record: content, MAC, padding),
+    /// for MAC-then-encrypt records (Lucky Thirteen). `data_len` is
+    /// content plus MAC, as NSS's own TLS stack passes it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn nss_constant_time_hmac(
+        &self,
+        session: CK_SESSION_HANDLE,
+        mechanism: CK_MECHANISM_TYPE,
+        hmac: CK_MECHANISM_TYPE,
+        key: CK_OBJECT_HANDLE,
+        header: &[u8],
+        body: &[u8],
+        data_len: usize,
+        mac_len: usize,
+    ) -> CkResult<Vec<u8>> {
+        let init = func!(self, C_SignInit);
+        let sign = func!(self, C_Sign);
+        if data_len > body.len() {
+            return Err(Ck {
+                function: "C_Sign",
+                rv: sys::CKR_ARGUMENTS_BAD,
+            });
+        }
+        let mut params = NssMacConstantTimeParams {
+            mac_alg: hmac,
+            body_total_len: body.len() as CK_ULONG,
+            header: header.as_ptr() as *mut u8,
+            header_len: header.len() as CK_ULONG,
+        };
+        let mut m = sys::CK_MECHANISM {
+            mechanism,
+            pParameter: &mut params as *mut _ as *mut c_void,
+            ulParameterLen: core::mem::size_of::<NssMacConstantTimeParams>() as CK_ULONG,
+        };
+        // SAFETY: the mechanism and its parameters (pointing into `header`)
+        // live across the call; NSS copies the header in C_SignInit.
+        check("C_SignInit", unsafe { init(session, &mut m, key) })?;
+        let mut out = vec![0u8; mac_len];
+        let mut n = mac_len as CK_ULONG;
+        // SAFETY: NSS reads up to ulBodyTotalLen = `body.len()` bytes from
+        // pData whatever ulDataLen says (that is the constant-time part);
+        // `body` is that long. `out` has room for `n` bytes.
+        check("C_Sign", unsafe {
+            sign(
+                session,
+                body.as_ptr() as *mut u8,
+                data_len as CK_ULONG,
                 out.as_mut_ptr(),
                 &mut n,
             )

@@ -84,6 +84,9 @@ use record::{TokenAead, TokenCbc};
 /// NSS's vendor mechanism base: `CKM_VENDOR_DEFINED | NSSCK_VENDOR_NSS`
 /// (NSS `lib/util/pkcs11n.h`).
 const CKM_NSS: CK_MECHANISM_TYPE = 0x8000_0000 | 0x4E53_4350;
+/// `CKM_NSS + 19` (NSS `pkcs11n.h`): HMAC of a MAC-then-encrypt record in
+/// constant time, parameters `CK_NSS_MAC_CONSTANT_TIME_PARAMS`.
+const CKM_NSS_HMAC_CONSTANT_TIME: CK_MECHANISM_TYPE = CKM_NSS + 19;
 /// `CKM_NSS + 21` (NSS `pkcs11n.h`): TLS 1.2 PRF with SHA-256 by `C_Sign`,
 /// data = label || seed, output as long as the signature buffer.
 const CKM_NSS_TLS_PRF_GENERAL_SHA256: CK_MECHANISM_TYPE = CKM_NSS + 21;
@@ -206,6 +209,8 @@ struct Plan {
     record_ciphers: Vec<RecordCipher>,
     verify: Vec<SignatureAlgorithm>,
     mechanisms: Vec<CK_MECHANISM_TYPE>,
+    /// `CKM_NSS_HMAC_CONSTANT_TIME` works (NSS does not list it).
+    constant_time_hmac: bool,
 }
 
 impl Plan {
@@ -509,6 +514,7 @@ impl Pkcs11Store {
             record_ciphers,
             verify,
             mechanisms: mechanisms.clone(),
+            constant_time_hmac: false,
         };
         // Which groups really work: the mechanism list says nothing about
         // curves, so generate one key pair on each.
@@ -518,6 +524,7 @@ impl Pkcs11Store {
                 plan.groups.push(group);
             }
         }
+        plan.constant_time_hmac = Self::probe_constant_time_hmac(token, session.handle);
         drop(session);
         if plan.groups.is_empty() {
             return Err(missing(
@@ -530,11 +537,65 @@ impl Pkcs11Store {
 }
 
 impl Pkcs11Store {
+    /// Whether `CKM_NSS_HMAC_CONSTANT_TIME` gives the HMAC that
+    /// `CKM_SHA256_HMAC` gives, on a throwaway key and a made-up record.
+    /// NSS softoken supports it without listing it.
+    fn probe_constant_time_hmac(token: &Arc<Token>, session: CK_SESSION_HANDLE) -> bool {
+        let module = &token.module;
+        let mut template = secret_template(sys::CKK_GENERIC_SECRET, true);
+        template.push(Attr::ulong(sys::CKA_VALUE_LEN, 32));
+        template.push(Attr::bool(sys::CKA_SIGN, true));
+        let Ok(key) = module.generate_key(
+            session,
+            &Mech::Plain(sys::CKM_GENERIC_SECRET_KEY_GEN),
+            &template,
+        ) else {
+            return false;
+        };
+        let key = TokenObject::new(token, key, ObjectKind::MacKey);
+        let header = [0, 0, 0, 0, 0, 0, 0, 7, 23, 3, 3, 0, 5];
+        let content = b"probe";
+        let mut input = header.to_vec();
+        input.extend_from_slice(content);
+        let Ok(mac) = module.sign(
+            session,
+            &Mech::Plain(sys::CKM_SHA256_HMAC),
+            key.handle,
+            &input,
+            32,
+        ) else {
+            return false;
+        };
+        // content(5) || MAC(32) || padding: 11 bytes of value 10.
+        let mut record = content.to_vec();
+        record.extend_from_slice(&mac);
+        record.extend_from_slice(&[10; 11]);
+        module
+            .nss_constant_time_hmac(
+                session,
+                CKM_NSS_HMAC_CONSTANT_TIME,
+                sys::CKM_SHA256_HMAC,
+                key.handle,
+                &header,
+                &record,
+                content.len() + mac.len(),
+                32,
+            )
+            .is_ok_and(|ct| ct == mac)
+    }
+
     /// The relaxations of [`Policy::Strict`] in effect: allowed by the
     /// policy and used by this token. Empty means every secret stays in
     /// the token.
     pub fn relaxations(&self) -> &[Relaxation] {
         &self.relaxations
+    }
+
+    /// Whether MAC-then-encrypt records are opened with NSS's
+    /// `CKM_NSS_HMAC_CONSTANT_TIME` (see the `record` module's notes on
+    /// Lucky Thirteen).
+    pub fn uses_constant_time_hmac(&self) -> bool {
+        self.plan.constant_time_hmac
     }
 
     /// The token's label.
@@ -1018,6 +1079,10 @@ impl Pkcs11Store {
                     HashAlgorithm::Sha384
                 },
                 encrypt_then_mac,
+                constant_time_mac: self
+                    .plan
+                    .constant_time_hmac
+                    .then_some(CKM_NSS_HMAC_CONSTANT_TIME),
             }),
         })
     }
@@ -1057,7 +1122,10 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         sys::CKM_AES_GCM | sys::CKM_AES_CBC | sys::CKM_CHACHA20_POLY1305 => {
             sys::CKF_ENCRYPT | sys::CKF_DECRYPT
         }
-        sys::CKM_TLS12_MAC | sys::CKM_TLS_MAC | CKM_NSS_TLS_PRF_GENERAL_SHA256 => sys::CKF_SIGN,
+        sys::CKM_TLS12_MAC
+        | sys::CKM_TLS_MAC
+        | CKM_NSS_TLS_PRF_GENERAL_SHA256
+        | CKM_NSS_HMAC_CONSTANT_TIME => sys::CKF_SIGN,
         _ => 0,
     }
 }

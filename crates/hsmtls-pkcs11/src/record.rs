@@ -19,7 +19,12 @@
 //!    length for every padding, the received MAC is extracted and compared
 //!    in constant time, and only then is the error reported.
 //!
-//! The residue is what the token itself does with lengths (a HMAC over
+//! Where the token has NSS's `CKM_NSS_HMAC_CONSTANT_TIME` (NSS softoken
+//! does), step 2 is instead that mechanism: NSS computes the HMAC over the
+//! content in time that depends only on the whole record's length — the
+//! countermeasure NSS's own TLS stack uses.
+//!
+//! Otherwise the residue is what the token itself does with lengths (a HMAC over
 //! `n` bytes costs `⌈(n + 9) / 64⌉` compressions, so the split between the
 //! two calls can move the count by one): smaller than the PKCS#11 call
 //! overhead's jitter, but not zero. Encrypt-then-MAC (RFC 7366) has no
@@ -209,6 +214,8 @@ pub(crate) struct TokenCbc {
     pub(crate) mac: TokenObject,
     pub(crate) hash: HashAlgorithm,
     pub(crate) encrypt_then_mac: bool,
+    /// NSS's `CKM_NSS_HMAC_CONSTANT_TIME`, when the token has it.
+    pub(crate) constant_time_mac: Option<sys::CK_MECHANISM_TYPE>,
 }
 
 impl fmt::Debug for TokenCbc {
@@ -369,11 +376,33 @@ impl TokenCbc {
         // 2. The MAC over the content, topped up to the longest content
         //    length this record could carry.
         let max_content = len - mac_len - 1;
-        let mut input = pseudo_header(seq, content_type, version, content_len).to_vec();
-        input.extend_from_slice(&plain[..content_len]);
-        let expected = self.hmac(session, &input)?;
-        let filler = vec![0u8; max_content + 1 - content_len];
-        let _ = self.hmac(session, &filler)?;
+        let header = pseudo_header(seq, content_type, version, content_len);
+        let expected = match self.constant_time_mac {
+            // NSS computes it in constant time itself.
+            Some(mechanism) => self
+                .token
+                .module
+                .nss_constant_time_hmac(
+                    session,
+                    mechanism,
+                    self.hmac_mech().mechanism_type(),
+                    self.mac.handle,
+                    &header,
+                    &plain,
+                    // NSS's own TLS stack passes content and MAC here.
+                    content_len + mac_len,
+                    mac_len,
+                )
+                .map_err(store_err)?,
+            None => {
+                let mut input = header.to_vec();
+                input.extend_from_slice(&plain[..content_len]);
+                let expected = self.hmac(session, &input)?;
+                let filler = vec![0u8; max_content + 1 - content_len];
+                let _ = self.hmac(session, &filler)?;
+                expected
+            }
+        };
         // 3. The received MAC sits at `content_len`: gather it from every
         //    position it could start at.
         let mut received = vec![0u8; mac_len];

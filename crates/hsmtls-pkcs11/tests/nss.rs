@@ -10,6 +10,11 @@ use hsmtls_keys::{KeyExchangeGroup, KeyStore};
 fn nss_conformance_strict() {
     let Some(store) = common::nss() else { return };
     assert!(store.relaxations().is_empty(), "NSS runs strict");
+    // MAC-then-encrypt records are opened with NSS's constant-time HMAC.
+    assert!(
+        store.uses_constant_time_hmac(),
+        "CKM_NSS_HMAC_CONSTANT_TIME works on NSS softoken"
+    );
     let caps = store.capabilities();
     eprintln!("NSS capabilities: {caps:?}");
     let key = store
