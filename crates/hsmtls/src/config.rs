@@ -83,7 +83,7 @@ impl Common {
         Self {
             store,
             suites: TLS12_SUITES.iter().collect(),
-            versions: vec![ProtocolVersion::TLSv1_2],
+            versions: vec![ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2],
             tls13_suites: TLS13_SUITES.iter().collect(),
             tls13_signature_schemes: DEFAULT_TLS13_SIGNATURE_SCHEMES.to_vec(),
             groups: DEFAULT_GROUPS.to_vec(),

@@ -125,8 +125,12 @@ pub fn client_builder(kind: &str) -> ClientConfigBuilder {
 }
 
 /// A client trusting `kind`'s CA, running in `store`.
+/// The TLS 1.2 tests pin the version; tests/tls13.rs widens it.
 pub fn client_builder_with(store: Arc<TestStore>, kind: &str) -> ClientConfigBuilder {
-    ClientConfig::builder(store).root_certificates(vec![ca(kind)])
+    ClientConfig::builder(store)
+        .root_certificates(vec![ca(kind)])
+        .versions(&[ProtocolVersion::TLSv1_2])
+        .expect("TLS 1.2 is supported")
 }
 
 /// A server with `kind`'s certificate, with its own store.
@@ -137,7 +141,10 @@ pub fn server_builder(kind: &str) -> ServerConfigBuilder {
 /// A server with `kind`'s certificate, running in `store`.
 pub fn server_builder_with(store: Arc<TestStore>, kind: &str) -> ServerConfigBuilder {
     let key = certified_key(&store, kind, "server");
-    ServerConfig::builder(store).certificate(key)
+    ServerConfig::builder(store)
+        .certificate(key)
+        .versions(&[ProtocolVersion::TLSv1_2])
+        .expect("TLS 1.2 is supported")
 }
 
 /// Default client and server configs for `kind`.
