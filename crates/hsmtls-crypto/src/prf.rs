@@ -9,33 +9,103 @@
 
 use zeroize::Zeroizing;
 
+use crate::ffi::sha::HmacPads;
 use crate::hash::{HashAlg, HmacKey};
+
+/// The HMAC of the PRF: the keyed SHA-2 states where the hash allows
+/// (SHA-256, SHA-384: every TLS 1.2 PRF), aws-lc-rs HMAC otherwise.
+// The keyed states live inline: the PRF is the hot path, and boxing them
+// would cost an allocation per PRF.
+#[allow(clippy::large_enum_variant)]
+enum Mac {
+    Pads(HmacPads),
+    Key(Box<HmacKey>),
+}
+
+impl Mac {
+    fn new(alg: HashAlg, secret: &[u8]) -> Self {
+        match HmacPads::new(alg, secret) {
+            Some(pads) => Self::Pads(pads),
+            None => Self::Key(Box::new(HmacKey::new(alg, secret))),
+        }
+    }
+
+    /// The tag of `parts` into `out`; returns its length.
+    fn mac(&self, parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
+        match self {
+            Self::Pads(pads) => pads.mac(parts, out),
+            Self::Key(key) => {
+                let tag = key.sign(parts);
+                out[..tag.len()].copy_from_slice(&tag);
+                tag.len()
+            }
+        }
+    }
+}
+
+/// `P_hash` keyed once with a secret, for several PRF outputs from the
+/// same secret (e.g. the key block and both Finished messages from the
+/// master secret).
+pub struct Tls12Prf {
+    mac: Mac,
+}
+
+impl core::fmt::Debug for Tls12Prf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Tls12Prf")
+    }
+}
+
+impl Tls12Prf {
+    /// The PRF over `alg` keyed with `secret`.
+    pub fn new(alg: HashAlg, secret: &[u8]) -> Self {
+        Self {
+            mac: Mac::new(alg, secret),
+        }
+    }
+
+    /// `PRF(secret, label, seed)` into `out` (RFC 5246 §5), with `seed`
+    /// given as parts that are concatenated.
+    pub fn expand(&self, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+        const MAX_PARTS: usize = 7;
+        if seed.len() >= MAX_PARTS {
+            // Longer seed lists (never in TLS) are joined first.
+            let mut joined = Zeroizing::new(label.to_vec());
+            for s in seed {
+                joined.extend_from_slice(s);
+            }
+            return self.expand(&[], &[&joined], out);
+        }
+        // `label + seed` as parts, with room for A(i) in front.
+        let mut parts: [&[u8]; MAX_PARTS + 1] = [&[]; MAX_PARTS + 1];
+        parts[1] = label;
+        parts[2..2 + seed.len()].copy_from_slice(seed);
+        let n = 2 + seed.len();
+        // A(1) = HMAC(secret, label + seed)
+        let mut a = Zeroizing::new([0u8; 64]);
+        let mut block = Zeroizing::new([0u8; 64]);
+        let hlen = self.mac.mac(&parts[1..n], &mut a);
+        let blocks = out.len().div_ceil(hlen);
+        for (i, chunk) in out.chunks_mut(hlen).enumerate() {
+            // HMAC(secret, A(i) + label + seed)
+            let mut with_a = parts;
+            with_a[0] = &a[..hlen];
+            self.mac.mac(&with_a[..n], &mut block);
+            chunk.copy_from_slice(&block[..chunk.len()]);
+            if i + 1 < blocks {
+                // A(i+1) = HMAC(secret, A(i)); not needed after the last
+                // block.
+                let previous = Zeroizing::new(*a);
+                self.mac.mac(&[&previous[..hlen]], &mut a);
+            }
+        }
+    }
+}
 
 /// `PRF(secret, label, seed)` into `out` (RFC 5246 §5), with `seed` given
 /// as parts that are concatenated (e.g. `server_random`, `client_random`).
 pub fn tls12_prf(alg: HashAlg, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    let key = HmacKey::new(alg, secret);
-    let hlen = alg.output_len();
-    // A(1) = HMAC(secret, label + seed)
-    let mut ctx = key.context();
-    ctx.update(label);
-    for s in seed {
-        ctx.update(s);
-    }
-    let mut a = Zeroizing::new([0u8; 64]);
-    a[..hlen].copy_from_slice(ctx.sign().as_ref());
-    for chunk in out.chunks_mut(hlen) {
-        let mut ctx = key.context();
-        ctx.update(&a[..hlen]);
-        ctx.update(label);
-        for s in seed {
-            ctx.update(s);
-        }
-        let block = ctx.sign();
-        chunk.copy_from_slice(&block.as_ref()[..chunk.len()]);
-        let next = key.sign(&[&a[..hlen]]);
-        a[..hlen].copy_from_slice(&next);
-    }
+    Tls12Prf::new(alg, secret).expand(label, seed, out);
 }
 
 #[cfg(test)]
@@ -79,5 +149,33 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(&out[..], &expected[..]);
+    }
+
+    /// The keyed PRF gives what the one-shot one gives, for every output
+    /// length around block boundaries and for seeds in many parts.
+    #[test]
+    fn keyed_prf_matches_one_shot() {
+        for alg in [HashAlg::Sha256, HashAlg::Sha384] {
+            let secret = [0x42u8; 48];
+            let prf = Tls12Prf::new(alg, &secret);
+            let seed: Vec<u8> = (0..64u8).collect();
+            for len in [1usize, 12, 31, 32, 33, 47, 48, 49, 64, 100, 200] {
+                let mut keyed = vec![0u8; len];
+                prf.expand(b"key expansion", &[&seed[..32], &seed[32..]], &mut keyed);
+                let mut one_shot = vec![0u8; len];
+                tls12_prf(alg, &secret, b"key expansion", &[&seed], &mut one_shot);
+                assert_eq!(keyed, one_shot, "{alg:?} {len}");
+                // A prefix of a longer output.
+                let mut longer = vec![0u8; len + 50];
+                tls12_prf(alg, &secret, b"key expansion", &[&seed], &mut longer);
+                assert_eq!(&longer[..len], &keyed[..]);
+            }
+            let parts: Vec<&[u8]> = seed.chunks(4).collect();
+            let mut many = [0u8; 40];
+            prf.expand(b"label", &parts, &mut many);
+            let mut one = [0u8; 40];
+            prf.expand(b"label", &[&seed], &mut one);
+            assert_eq!(many, one);
+        }
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! aws-lc-rs covers everything except the brainpool curves (RFC 5639) and
 //! ECDSA hash/curve combinations it has no constant for (P-256 with
-//! SHA-512, …). Both go through AWS-LC's EC API here.
+//! SHA-512, …). Both go through AWS-LC's EC API here. The TLS 1.2 PRF's
+//! HMAC runs on AWS-LC's plain SHA-2 states (`sha`), which aws-lc-rs does
+//! not expose.
 
 pub(crate) mod ec;
+pub(crate) mod sha;
