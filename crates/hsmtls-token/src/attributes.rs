@@ -264,6 +264,34 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The derivation origin when a second key (`other`, e.g. an HKDF salt
+    /// key) also feeds the derivation: the new key must be protected as
+    /// much as either input, and claims only what both inputs can.
+    pub fn also_from(self, other: &Object) -> Self {
+        match (self, Origin::derived_from(other)) {
+            (
+                Origin::Derive {
+                    base_sensitive: s1,
+                    base_extractable: e1,
+                    base_always_sensitive: a1,
+                    base_never_extractable: n1,
+                },
+                Origin::Derive {
+                    base_sensitive: s2,
+                    base_extractable: e2,
+                    base_always_sensitive: a2,
+                    base_never_extractable: n2,
+                },
+            ) => Origin::Derive {
+                base_sensitive: s1 || s2,
+                base_extractable: e1 && e2,
+                base_always_sensitive: a1 && a2,
+                base_never_extractable: n1 && n2,
+            },
+            (o, _) => o,
+        }
+    }
+
     /// The derivation origin for base key `base`.
     pub fn derived_from(base: &Object) -> Self {
         Origin::Derive {
@@ -301,7 +329,7 @@ pub fn build_object(
     let key_type = if is_key {
         let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
         let fits = match class {
-            CKO_SECRET_KEY => matches!(kt, CKK_GENERIC_SECRET | CKK_AES),
+            CKO_SECRET_KEY => matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF),
             _ => kt == CKK_EC,
         };
         if !fits {

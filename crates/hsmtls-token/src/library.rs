@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::attributes::{self, Origin};
 use crate::config::Config;
 use crate::error::{err, Error, Result};
-use crate::mechanisms::{self, Derived, DerivedKey, Mechanism};
+use crate::mechanisms::{self, hkdf, Derived, DerivedKey, Mechanism, Param};
 use crate::object::Object;
 use crate::session::{Active, Session};
 use crate::slot::{self, Slot};
@@ -752,7 +752,34 @@ impl Library {
             .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
         let mut t = write(&slot.token);
         let base = Self::key_for(&t, base, m.mechanism, CKA_DERIVE)?;
-        let origin = Origin::derived_from(&base);
+        let mut origin = Origin::derived_from(&base);
+        // An HKDF salt key: checked like the base key, its value passed
+        // to the mechanism, its protection inherited.
+        let resolved;
+        let m = match &m.param {
+            Param::Hkdf(p) if p.extract => match p.salt {
+                hkdf::Salt::Key(handle) => {
+                    let salt = Self::key_for(&t, handle, m.mechanism, CKA_DERIVE)?;
+                    mechanisms::require_key_type(&salt, &[CKK_GENERIC_SECRET, CKK_HKDF])?;
+                    if salt.class() != CKO_SECRET_KEY {
+                        return err(CKR_KEY_TYPE_INCONSISTENT);
+                    }
+                    origin = origin.also_from(&salt);
+                    let mut p = p.clone();
+                    p.salt = hkdf::Salt::Resolved {
+                        value: hkdf::SecretBytes(Zeroizing::new(salt.secret_value()?.to_vec())),
+                        protected: salt.bool(CKA_SENSITIVE) || !salt.bool(CKA_EXTRACTABLE),
+                    };
+                    resolved = Mechanism {
+                        mechanism: m.mechanism,
+                        param: Param::Hkdf(p),
+                    };
+                    &resolved
+                }
+                _ => m,
+            },
+            _ => m,
+        };
         let build = |k: DerivedKey| -> Result<Object> {
             let tpl = k.template.as_ref().unwrap_or(&tpl);
             let implied = match k.key_type {
@@ -769,6 +796,17 @@ impl Library {
                 Ok(DeriveOut {
                     key: Some(key),
                     version,
+                    ..DeriveOut::default()
+                })
+            }
+            Derived::Data(computed) => {
+                // `CKA_VALUE_LEN` gave the length; a data object has none.
+                let mut tpl = tpl.clone();
+                tpl.remove(CKA_VALUE_LEN);
+                let obj = attributes::build_object(&tpl, origin, Some(CKO_DATA), None, computed)?;
+                let key = Self::new_key_object(&mut t, h, rw, obj)?;
+                Ok(DeriveOut {
+                    key: Some(key),
                     ..DeriveOut::default()
                 })
             }

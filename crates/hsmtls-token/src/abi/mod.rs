@@ -204,6 +204,32 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 server_or_client: t.ulServerOrClient,
             }
         }
+        CKM_HKDF_DERIVE | CKM_HKDF_DATA => {
+            use crate::mechanisms::hkdf::{HkdfParams, Salt};
+            // SAFETY: as for `param`.
+            let k: CK_HKDF_PARAMS = unsafe { param(m) }?;
+            let salt = match k.ulSaltType {
+                CKF_HKDF_SALT_NULL => Salt::Null,
+                CKF_HKDF_SALT_DATA if k.ulSaltLen > 0 => Salt::Data(
+                    // SAFETY: valid for the stated length (contract).
+                    unsafe { bytes(k.pSalt, k.ulSaltLen) }
+                        .map_err(pbad)?
+                        .to_vec(),
+                ),
+                CKF_HKDF_SALT_KEY => Salt::Key(k.hSaltKey),
+                _ => return Err(Error::new(CKR_MECHANISM_PARAM_INVALID)),
+            };
+            Param::Hkdf(HkdfParams {
+                extract: k.bExtract != 0,
+                expand: k.bExpand != 0,
+                prf: k.prfHashMechanism,
+                salt,
+                // SAFETY: valid for the stated length (contract).
+                info: unsafe { bytes(k.pInfo, k.ulInfoLen) }
+                    .map_err(pbad)?
+                    .to_vec(),
+            })
+        }
         CKM_TLS12_KDF => {
             // SAFETY: as for `param`.
             let t: CK_TLS_KDF_PARAMS = unsafe { param(m) }?;

@@ -12,6 +12,7 @@ use crate::object::Object;
 pub mod aes;
 pub mod digest;
 pub mod ec;
+pub mod hkdf;
 pub mod hmac;
 pub mod secret;
 pub mod tls;
@@ -102,6 +103,8 @@ pub enum Param {
         /// 1 = server, 2 = client.
         server_or_client: CK_ULONG,
     },
+    /// `CK_HKDF_PARAMS`.
+    Hkdf(hkdf::HkdfParams),
     /// `CK_TLS_KDF_PARAMS`.
     TlsKdf {
         /// PRF hash.
@@ -176,6 +179,8 @@ pub enum Derived {
     /// TLS key material: client MAC, server MAC, client key, server key
     /// (absent when of size zero) and the IVs.
     KeyMat(Box<[Option<DerivedKey>; 4]>, Vec<u8>, Vec<u8>),
+    /// A data object (`CKM_HKDF_DATA`) with these computed attributes.
+    Data(Object),
 }
 
 /// Starts a signature with a key.
@@ -379,6 +384,25 @@ pub static REGISTRY: &[Entry] = &[
         32,
         encrypt = Some(aes::cbc_encrypt),
         decrypt = Some(aes::cbc_decrypt)
+    ),
+    // HKDF (PKCS#11 3.0 §2.43); sizes in bytes.
+    entry!(
+        CKM_HKDF_KEY_GEN,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        generate_key = Some(hkdf::generate)
+    ),
+    entry!(
+        CKM_HKDF_DERIVE,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        derive = Some(hkdf::derive)
+    ),
+    entry!(
+        CKM_HKDF_DATA,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        derive = Some(hkdf::data)
     ),
     // TLS 1.2 (PKCS#11 3.0 §6.39, 3.2 for EMS); sizes in bytes.
     entry!(

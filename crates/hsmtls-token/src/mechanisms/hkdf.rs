@@ -1,0 +1,270 @@
+//! HKDF (RFC 5869) as PKCS#11 3.0 §2.43 has it: `CKM_HKDF_DERIVE` (a
+//! secret key), `CKM_HKDF_DATA` (a `CKO_DATA` object whose `CKA_VALUE` is
+//! the output) and `CKM_HKDF_KEY_GEN` (a random `CKK_HKDF` key).
+//!
+//! `CK_HKDF_PARAMS` selects extract (`bExtract`), expand (`bExpand`) or
+//! both, the hash (`prfHashMechanism`: `CKM_SHA256/384/512`), the salt of
+//! the extract step — none (`CKF_HKDF_SALT_NULL`: `HashLen` zero bytes),
+//! bytes (`CKF_HKDF_SALT_DATA`) or the value of another key
+//! (`CKF_HKDF_SALT_KEY`, a secret key of type `CKK_HKDF` or
+//! `CKK_GENERIC_SECRET` with `CKA_DERIVE`) — and the `info` of the expand
+//! step. The salt is ignored when `bExtract` is false.
+//!
+//! This is the TLS 1.3 key schedule in the token (RFC 8446 §7.1):
+//! `HKDF-Extract` is an extract with the previous secret as a salt key,
+//! `HKDF-Expand-Label` an expand whose `info` is the `HkdfLabel`.
+//!
+//! Output length: for an expand, `CKA_VALUE_LEN` of the template (required,
+//! at most `255 · HashLen`); an extract alone gives the PRK, `HashLen`
+//! bytes (a `CKA_VALUE_LEN` must then equal it). `CKM_HKDF_DATA` takes its
+//! length from `CKA_VALUE_LEN` too, which is not stored on the data object.
+//!
+//! # Data policy
+//!
+//! `CKM_HKDF_DATA` puts its output in the clear. From a key that is
+//! sensitive or unextractable (or with such a salt key) that would read out
+//! any key the same derivation gives as a key object (derive the traffic
+//! key "key" as data, and the key is out). So from such keys it is allowed
+//! only as an expand alone whose `info` is a TLS 1.3 `HkdfLabel` of the
+//! right length with one of the labels whose outputs TLS 1.3 treats as
+//! public ([`PUBLIC_LABELS`]: the record IV, exporter values and the ECH
+//! confirmation); anything else is `CKR_KEY_FUNCTION_NOT_PERMITTED`.
+
+use cryptoki_sys::*;
+use hsmtls_crypto::hkdf;
+use zeroize::Zeroizing;
+
+use super::{hash_of, require_key_type, secret, Derived, DerivedKey, Mechanism, Param};
+use crate::error::{err, Result};
+use crate::object::{bool_bytes, Object};
+
+/// `HkdfLabel.label` values (RFC 8446 §7.1, with the `"tls13 "` prefix)
+/// whose outputs `CKM_HKDF_DATA` may return from a protected key.
+pub const PUBLIC_LABELS: &[&[u8]] = &[
+    b"tls13 iv",
+    b"tls13 exporter",
+    b"tls13 ech accept confirmation",
+    b"tls13 hrr ech accept confirmation",
+];
+
+/// Bytes that are secret: zeroized on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct SecretBytes(pub Zeroizing<Vec<u8>>);
+
+impl core::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "SecretBytes({} bytes)", self.0.len())
+    }
+}
+
+/// The salt of the extract step.
+#[derive(Clone, Debug)]
+pub enum Salt {
+    /// `CKF_HKDF_SALT_NULL`.
+    Null,
+    /// `CKF_HKDF_SALT_DATA`.
+    Data(Vec<u8>),
+    /// `CKF_HKDF_SALT_KEY`: the handle, before the library resolves it.
+    Key(CK_OBJECT_HANDLE),
+    /// A salt key's value, resolved by the library.
+    Resolved {
+        /// The key's value.
+        value: SecretBytes,
+        /// Whether the salt key is sensitive or unextractable.
+        protected: bool,
+    },
+}
+
+/// `CK_HKDF_PARAMS`.
+#[derive(Clone, Debug)]
+pub struct HkdfParams {
+    /// `bExtract`.
+    pub extract: bool,
+    /// `bExpand`.
+    pub expand: bool,
+    /// `prfHashMechanism`.
+    pub prf: CK_MECHANISM_TYPE,
+    /// The salt.
+    pub salt: Salt,
+    /// `pInfo`.
+    pub info: Vec<u8>,
+}
+
+fn params(m: &Mechanism) -> Result<&HkdfParams> {
+    match &m.param {
+        Param::Hkdf(p) if p.extract || p.expand => Ok(p),
+        _ => err(CKR_MECHANISM_PARAM_INVALID),
+    }
+}
+
+/// HKDF of `ikm` per `p`; `len` is `CKA_VALUE_LEN` of the template.
+fn compute(p: &HkdfParams, ikm: &[u8], len: Option<CK_ULONG>) -> Result<Zeroizing<Vec<u8>>> {
+    let alg = hash_of(p.prf)?;
+    let hlen = alg.output_len();
+    let prk = if p.extract {
+        let salt: &[u8] = match &p.salt {
+            Salt::Null => &[],
+            Salt::Data(d) => d,
+            Salt::Resolved { value, .. } => &value.0,
+            Salt::Key(_) => return err(CKR_MECHANISM_PARAM_INVALID),
+        };
+        hkdf::extract(alg, salt, ikm)
+    } else {
+        Zeroizing::new(ikm.to_vec())
+    };
+    if !p.expand {
+        if len.is_some_and(|n| n as usize != hlen) {
+            return err(CKR_TEMPLATE_INCONSISTENT);
+        }
+        return Ok(prk);
+    }
+    let len = match len {
+        None => return err(CKR_TEMPLATE_INCOMPLETE),
+        Some(0) => return err(CKR_ATTRIBUTE_VALUE_INVALID),
+        Some(n) if n as usize > 255 * hlen => return err(CKR_KEY_SIZE_RANGE),
+        Some(n) => n as usize,
+    };
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    hkdf::expand(alg, &prk, &[&p.info], &mut out)?;
+    Ok(out)
+}
+
+/// The base key of an HKDF: a generic secret or an HKDF key.
+fn ikm(base: &Object) -> Result<&[u8]> {
+    require_key_type(base, &[CKK_GENERIC_SECRET, CKK_HKDF])?;
+    if base.class() != CKO_SECRET_KEY {
+        return err(CKR_KEY_TYPE_INCONSISTENT);
+    }
+    base.secret_value()
+}
+
+/// `CKM_HKDF_DERIVE`: a secret key (generic unless the template names a
+/// type) with the HKDF output as its value.
+pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
+    let p = params(m)?;
+    let value = compute(p, ikm(base)?, tpl.ulong(CKA_VALUE_LEN))?;
+    let mut computed = Object::new();
+    computed.set(CKA_VALUE, value.to_vec());
+    Ok(Derived::Key(
+        DerivedKey {
+            computed,
+            key_type: None,
+            template: None,
+        },
+        None,
+    ))
+}
+
+/// Parses an RFC 8446 §7.1 `HkdfLabel`: (length, label, context).
+pub fn parse_hkdf_label(info: &[u8]) -> Option<(usize, &[u8], &[u8])> {
+    let (len, rest) = info.split_first_chunk::<2>()?;
+    let (&n, rest) = rest.split_first()?;
+    let (label, rest) = rest.split_at_checked(usize::from(n))?;
+    let (&c, rest) = rest.split_first()?;
+    let (context, rest) = rest.split_at_checked(usize::from(c))?;
+    rest.is_empty()
+        .then_some((usize::from(u16::from_be_bytes(*len)), label, context))
+}
+
+/// Whether `CKM_HKDF_DATA` may return the output of `p` from a protected
+/// key (see the module's data policy).
+fn public_output(p: &HkdfParams, len: Option<CK_ULONG>) -> bool {
+    if p.extract || !p.expand {
+        return false;
+    }
+    match parse_hkdf_label(&p.info) {
+        Some((n, label, _)) => Some(n as CK_ULONG) == len && PUBLIC_LABELS.contains(&label),
+        None => false,
+    }
+}
+
+/// `CKM_HKDF_DATA`: a data object whose `CKA_VALUE` is the HKDF output
+/// (private unless the template says otherwise).
+pub fn data(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
+    let p = params(m)?;
+    let ikm = ikm(base)?;
+    let len = tpl.ulong(CKA_VALUE_LEN);
+    let protected = base.bool(CKA_SENSITIVE)
+        || !base.bool(CKA_EXTRACTABLE)
+        || matches!(p.salt, Salt::Resolved { protected: true, .. } if p.extract);
+    if protected && !public_output(p, len) {
+        return err(CKR_KEY_FUNCTION_NOT_PERMITTED);
+    }
+    let value = compute(p, ikm, len)?;
+    let mut computed = Object::new();
+    computed.set(CKA_VALUE, value.to_vec());
+    if !tpl.has(CKA_PRIVATE) {
+        computed.set(CKA_PRIVATE, bool_bytes(true));
+    }
+    Ok(Derived::Data(computed))
+}
+
+/// `CKM_HKDF_KEY_GEN`: a random `CKK_HKDF` key of `CKA_VALUE_LEN` bytes.
+pub fn generate(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)> {
+    let (_, o) = secret::generate_generic(m, tpl)?;
+    Ok((CKK_HKDF, o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(extract: bool, expand: bool, salt: Salt, info: &[u8]) -> HkdfParams {
+        HkdfParams {
+            extract,
+            expand,
+            prf: CKM_SHA256,
+            salt,
+            info: info.to_vec(),
+        }
+    }
+
+    #[test]
+    fn labels_and_policy() {
+        let info = hkdf::hkdf_label(12, b"iv", b"").unwrap();
+        assert_eq!(
+            parse_hkdf_label(&info),
+            Some((12, &b"tls13 iv"[..], &[][..]))
+        );
+        assert!(parse_hkdf_label(&info[..info.len() - 1]).is_none());
+        assert!(parse_hkdf_label(&[info.clone(), vec![0]].concat()).is_none());
+        assert!(public_output(&p(false, true, Salt::Null, &info), Some(12)));
+        assert!(!public_output(&p(false, true, Salt::Null, &info), Some(16)));
+        assert!(!public_output(&p(true, true, Salt::Null, &info), Some(12)));
+        let key = hkdf::hkdf_label(16, b"key", b"").unwrap();
+        assert!(!public_output(&p(false, true, Salt::Null, &key), Some(16)));
+    }
+
+    #[test]
+    fn lengths() {
+        let both = p(true, true, Salt::Data(vec![1; 4]), b"x");
+        assert_eq!(compute(&both, b"k", Some(42)).unwrap().len(), 42);
+        assert_eq!(
+            compute(&both, b"k", None).unwrap_err().rv(),
+            CKR_TEMPLATE_INCOMPLETE
+        );
+        assert_eq!(
+            compute(&both, b"k", Some(255 * 32 + 1)).unwrap_err().rv(),
+            CKR_KEY_SIZE_RANGE
+        );
+        let extract = p(true, false, Salt::Null, b"");
+        assert_eq!(compute(&extract, b"k", None).unwrap().len(), 32);
+        assert_eq!(
+            compute(&extract, b"k", Some(16)).unwrap_err().rv(),
+            CKR_TEMPLATE_INCONSISTENT
+        );
+        let unresolved = p(true, false, Salt::Key(5), b"");
+        assert_eq!(
+            compute(&unresolved, b"k", None).unwrap_err().rv(),
+            CKR_MECHANISM_PARAM_INVALID
+        );
+        let debug = format!(
+            "{:?}",
+            Salt::Resolved {
+                value: SecretBytes(Zeroizing::new(b"MARKER".to_vec())),
+                protected: true
+            }
+        );
+        assert!(!debug.contains("77") && !debug.contains("MARKER"));
+    }
+}

@@ -1,0 +1,415 @@
+//! In-process C API tests of the HKDF, raw ECDSA, X25519/Ed25519 and
+//! further mechanisms: known answers, the length-query convention, usage
+//! flags and the CK_RVs of bad parameters and wrong keys.
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::ptr;
+
+use common::*;
+use cryptoki_sys::*;
+use hsmtls_token::abi::*;
+
+/// `CK_HKDF_PARAMS` with owned salt and info.
+struct Hkdf {
+    salt: Vec<u8>,
+    info: Vec<u8>,
+    p: CK_HKDF_PARAMS,
+}
+
+impl Hkdf {
+    fn new(extract: bool, expand: bool, salt_type: CK_ULONG, salt: &[u8], info: &[u8]) -> Self {
+        let mut s = Self {
+            salt: salt.to_vec(),
+            info: info.to_vec(),
+            p: CK_HKDF_PARAMS {
+                bExtract: u8::from(extract),
+                bExpand: u8::from(expand),
+                prfHashMechanism: CKM_SHA256,
+                ulSaltType: salt_type,
+                pSalt: ptr::null_mut(),
+                ulSaltLen: 0,
+                hSaltKey: 0,
+                pInfo: ptr::null_mut(),
+                ulInfoLen: 0,
+            },
+        };
+        if !s.salt.is_empty() {
+            s.p.pSalt = s.salt.as_mut_ptr();
+            s.p.ulSaltLen = s.salt.len() as _;
+        }
+        if !s.info.is_empty() {
+            s.p.pInfo = s.info.as_mut_ptr();
+            s.p.ulInfoLen = s.info.len() as _;
+        }
+        s
+    }
+    fn salt_key(mut self, k: CK_OBJECT_HANDLE) -> Self {
+        self.p.ulSaltType = CKF_HKDF_SALT_KEY;
+        self.p.hSaltKey = k;
+        self
+    }
+    fn derive(
+        &mut self,
+        h: CK_SESSION_HANDLE,
+        m: CK_MECHANISM_TYPE,
+        base: CK_OBJECT_HANDLE,
+        mut t: Tpl,
+    ) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+        let mut mech = mech_with(m, &mut self.p);
+        let mut out = 0;
+        match unsafe { C_DeriveKey(h, &mut mech, base, t.ptr(), t.len(), &mut out) } {
+            CKR_OK => Ok(out),
+            rv => Err(rv),
+        }
+    }
+}
+
+fn open_tpl(len: Option<CK_ULONG>) -> Tpl {
+    let t = Tpl::new()
+        .bool(CKA_SENSITIVE, false)
+        .bool(CKA_EXTRACTABLE, true)
+        .bool(CKA_DERIVE, true);
+    match len {
+        Some(n) => t.ulong(CKA_VALUE_LEN, n),
+        None => t,
+    }
+}
+
+/// RFC 8446 §7.1 `HkdfLabel`.
+fn hkdf_label(len: u16, label: &[u8], context: &[u8]) -> Vec<u8> {
+    let mut v = len.to_be_bytes().to_vec();
+    v.push(6 + label.len() as u8);
+    v.extend_from_slice(b"tls13 ");
+    v.extend_from_slice(label);
+    v.push(context.len() as u8);
+    v.extend_from_slice(context);
+    v
+}
+
+#[test]
+fn hkdf_rfc5869_vectors() {
+    let (slot, h) = fresh_token();
+    // RFC 5869 A.1.
+    let ikm = secret(h, CKK_GENERIC_SECRET, &[0x0b; 22], true);
+    let salt = hex("000102030405060708090a0b0c");
+    let info = hex("f0f1f2f3f4f5f6f7f8f9");
+    let prk = hex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
+    let okm =
+        hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    let mut both = Hkdf::new(true, true, CKF_HKDF_SALT_DATA, &salt, &info);
+    let k = both
+        .derive(h, CKM_HKDF_DERIVE, ikm, open_tpl(Some(42)))
+        .unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE).unwrap(), okm);
+    assert_eq!(
+        attr(h, k, CKA_KEY_TYPE).unwrap(),
+        CKK_GENERIC_SECRET.to_ne_bytes()
+    );
+    // Extract, then expand from the PRK key.
+    let mut ex = Hkdf::new(true, false, CKF_HKDF_SALT_DATA, &salt, &[]);
+    let p = ex.derive(h, CKM_HKDF_DERIVE, ikm, open_tpl(None)).unwrap();
+    assert_eq!(attr(h, p, CKA_VALUE).unwrap(), prk);
+    let mut exp = Hkdf::new(false, true, CKF_HKDF_SALT_NULL, &[], &info);
+    let k = exp
+        .derive(h, CKM_HKDF_DERIVE, p, open_tpl(Some(42)))
+        .unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE).unwrap(), okm);
+    // The salt as a key (an HKDF key, as PKCS#11 has it).
+    let s = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_HKDF)
+            .bytes(CKA_VALUE, &salt)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true)
+            .bool(CKA_DERIVE, true),
+    )
+    .unwrap();
+    let mut by_key = Hkdf::new(true, true, CKF_HKDF_SALT_DATA, &[], &info).salt_key(s);
+    let k = by_key
+        .derive(h, CKM_HKDF_DERIVE, ikm, open_tpl(Some(42)))
+        .unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE).unwrap(), okm);
+    // The same as a data object.
+    let d = both
+        .derive(h, CKM_HKDF_DATA, ikm, Tpl::new().ulong(CKA_VALUE_LEN, 42))
+        .unwrap();
+    assert_eq!(attr(h, d, CKA_CLASS).unwrap(), CKO_DATA.to_ne_bytes());
+    assert_eq!(attr(h, d, CKA_VALUE).unwrap(), okm);
+    assert_eq!(attr(h, d, CKA_PRIVATE).unwrap(), [1]);
+    // RFC 5869 A.3: no salt, no info.
+    let mut none = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]);
+    let k = none
+        .derive(h, CKM_HKDF_DERIVE, ikm, open_tpl(Some(42)))
+        .unwrap();
+    assert_eq!(
+        attr(h, k, CKA_VALUE).unwrap(),
+        hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8")
+    );
+    // An AES key from an expand.
+    let t = Tpl::new()
+        .ulong(CKA_KEY_TYPE, CKK_AES)
+        .ulong(CKA_VALUE_LEN, 16)
+        .bool(CKA_ENCRYPT, true)
+        .bool(CKA_SENSITIVE, false)
+        .bool(CKA_EXTRACTABLE, true);
+    let k = both.derive(h, CKM_HKDF_DERIVE, ikm, t).unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE).unwrap(), okm[..16]);
+
+    // Mechanism information.
+    let mut mi: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    for m in [CKM_HKDF_DERIVE, CKM_HKDF_DATA] {
+        assert_eq!(unsafe { C_GetMechanismInfo(slot, m, &mut mi) }, CKR_OK);
+        assert_eq!(mi.flags, CKF_DERIVE);
+    }
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, CKM_HKDF_KEY_GEN, &mut mi) },
+        CKR_OK
+    );
+    assert_eq!(mi.flags, CKF_GENERATE);
+}
+
+#[test]
+fn hkdf_tls13_key_schedule_rfc8448() {
+    let (_, h) = fresh_token();
+    // RFC 8448 §3: early secret = HKDF-Extract(0, 0^32).
+    let zeros = secret(h, CKK_GENERIC_SECRET, &[0; 32], true);
+    let mut ex = Hkdf::new(true, false, CKF_HKDF_SALT_NULL, &[], &[]);
+    let early = ex
+        .derive(h, CKM_HKDF_DERIVE, zeros, open_tpl(None))
+        .unwrap();
+    assert_eq!(
+        attr(h, early, CKA_VALUE).unwrap(),
+        hex("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a")
+    );
+    // Derive-Secret(early, "derived", "") = HKDF-Expand-Label with the
+    // empty transcript's hash.
+    let empty_hash = hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    let mut exp = Hkdf::new(
+        false,
+        true,
+        CKF_HKDF_SALT_NULL,
+        &[],
+        &hkdf_label(32, b"derived", &empty_hash),
+    );
+    let derived = exp
+        .derive(h, CKM_HKDF_DERIVE, early, open_tpl(Some(32)))
+        .unwrap();
+    assert_eq!(
+        attr(h, derived, CKA_VALUE).unwrap(),
+        hex("6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba")
+    );
+    // handshake secret = HKDF-Extract(derived as a salt key, ECDHE).
+    let ecdhe = secret(
+        h,
+        CKK_GENERIC_SECRET,
+        &hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d"),
+        true,
+    );
+    let mut hs = Hkdf::new(true, false, CKF_HKDF_SALT_NULL, &[], &[]).salt_key(derived);
+    let hs_secret = hs
+        .derive(h, CKM_HKDF_DERIVE, ecdhe, open_tpl(None))
+        .unwrap();
+    assert_eq!(
+        attr(h, hs_secret, CKA_VALUE).unwrap(),
+        hex("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac")
+    );
+}
+
+#[test]
+fn hkdf_policy_and_negative_cases() {
+    let (_, h) = fresh_token();
+    // A sensitive base: derived keys stay sensitive.
+    let base = secret(h, CKK_GENERIC_SECRET, &[7; 32], false);
+    let info = hkdf_label(16, b"key", b"");
+    let mut exp = Hkdf::new(false, true, CKF_HKDF_SALT_NULL, &[], &info);
+    assert_eq!(
+        exp.derive(h, CKM_HKDF_DERIVE, base, open_tpl(Some(16))),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    let k = exp
+        .derive(
+            h,
+            CKM_HKDF_DERIVE,
+            base,
+            Tpl::new().ulong(CKA_VALUE_LEN, 16),
+        )
+        .unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    assert_eq!(attr(h, k, CKA_SENSITIVE).unwrap(), [1]);
+    // ... and HKDF_DATA gives only public TLS 1.3 outputs from it.
+    let data = |len| Tpl::new().ulong(CKA_VALUE_LEN, len);
+    assert_eq!(
+        exp.derive(h, CKM_HKDF_DATA, base, data(16)),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    let mut iv = Hkdf::new(
+        false,
+        true,
+        CKF_HKDF_SALT_NULL,
+        &[],
+        &hkdf_label(12, b"iv", b""),
+    );
+    let d = iv.derive(h, CKM_HKDF_DATA, base, data(12)).unwrap();
+    assert_eq!(attr(h, d, CKA_VALUE).unwrap().len(), 12);
+    assert_eq!(
+        iv.derive(h, CKM_HKDF_DATA, base, data(16)),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    let mut ex = Hkdf::new(true, false, CKF_HKDF_SALT_NULL, &[], &[]);
+    assert_eq!(
+        ex.derive(h, CKM_HKDF_DATA, base, data(32)),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    // A sensitive salt key protects the output as much as a sensitive base.
+    let open = secret(h, CKK_GENERIC_SECRET, &[8; 32], true);
+    let mut salted = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], b"x").salt_key(base);
+    assert_eq!(
+        salted.derive(h, CKM_HKDF_DERIVE, open, open_tpl(Some(16))),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    assert_eq!(
+        salted.derive(h, CKM_HKDF_DATA, open, data(16)),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+
+    // Parameters.
+    let tpl = || open_tpl(Some(16));
+    let mut neither = Hkdf::new(false, false, CKF_HKDF_SALT_NULL, &[], &[]);
+    assert_eq!(
+        neither.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    for st in [0, CKF_HKDF_SALT_NULL | CKF_HKDF_SALT_DATA, 8] {
+        let mut bad = Hkdf::new(true, true, st, b"s", &[]);
+        assert_eq!(
+            bad.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+            Err(CKR_MECHANISM_PARAM_INVALID)
+        );
+    }
+    let mut empty_salt = Hkdf::new(true, true, CKF_HKDF_SALT_DATA, &[], &[]);
+    assert_eq!(
+        empty_salt.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    let mut md5 = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]);
+    md5.p.prfHashMechanism = CKM_MD5;
+    assert_eq!(
+        md5.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    let mut short = mech(CKM_HKDF_DERIVE);
+    let mut p = [0u8; 16];
+    short.pParameter = p.as_mut_ptr() as *mut _;
+    short.ulParameterLen = 16;
+    let mut t = tpl();
+    let mut out = 0;
+    assert_eq!(
+        unsafe { C_DeriveKey(h, &mut short, open, t.ptr(), t.len(), &mut out) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+    let mut nullp = mech(CKM_HKDF_DERIVE);
+    assert_eq!(
+        unsafe { C_DeriveKey(h, &mut nullp, open, t.ptr(), t.len(), &mut out) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+    // Lengths.
+    let mut both = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]);
+    assert_eq!(
+        both.derive(h, CKM_HKDF_DERIVE, open, open_tpl(None)),
+        Err(CKR_TEMPLATE_INCOMPLETE)
+    );
+    assert_eq!(
+        both.derive(h, CKM_HKDF_DERIVE, open, open_tpl(Some(255 * 32 + 1))),
+        Err(CKR_KEY_SIZE_RANGE)
+    );
+    assert_eq!(
+        ex.derive(h, CKM_HKDF_DERIVE, open, open_tpl(Some(16))),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    // Keys: wrong type, no CKA_DERIVE, bogus salt handle.
+    let aes = secret(h, CKK_AES, &[1; 16], true);
+    assert_eq!(
+        both.derive(h, CKM_HKDF_DERIVE, aes, tpl()),
+        Err(CKR_KEY_TYPE_INCONSISTENT)
+    );
+    let no_derive = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bytes(CKA_VALUE, &[1; 32]),
+    )
+    .unwrap();
+    assert_eq!(
+        both.derive(h, CKM_HKDF_DERIVE, no_derive, tpl()),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    let mut by_bad = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]).salt_key(0xdead);
+    assert_eq!(
+        by_bad.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_KEY_HANDLE_INVALID)
+    );
+    let mut by_nd = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]).salt_key(no_derive);
+    assert_eq!(
+        by_nd.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    let mut by_aes = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], &[]).salt_key(aes);
+    assert_eq!(
+        by_aes.derive(h, CKM_HKDF_DERIVE, open, tpl()),
+        Err(CKR_KEY_TYPE_INCONSISTENT)
+    );
+    // HKDF_DATA wants a data template.
+    assert_eq!(
+        both.derive(
+            h,
+            CKM_HKDF_DATA,
+            open,
+            Tpl::new()
+                .ulong(CKA_CLASS, CKO_SECRET_KEY)
+                .ulong(CKA_VALUE_LEN, 16)
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+}
+
+#[test]
+fn hkdf_key_gen() {
+    let (_, h) = fresh_token();
+    let mut gm = mech(CKM_HKDF_KEY_GEN);
+    let mut t = Tpl::new().ulong(CKA_VALUE_LEN, 32).bool(CKA_DERIVE, true);
+    let mut k = 0;
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut gm, t.ptr(), t.len(), &mut k) },
+        CKR_OK
+    );
+    assert_eq!(attr(h, k, CKA_KEY_TYPE).unwrap(), CKK_HKDF.to_ne_bytes());
+    assert_eq!(attr(h, k, CKA_LOCAL).unwrap(), [1]);
+    assert_eq!(attr(h, k, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    let mut both = Hkdf::new(true, true, CKF_HKDF_SALT_NULL, &[], b"info");
+    let d = both
+        .derive(h, CKM_HKDF_DERIVE, k, Tpl::new().ulong(CKA_VALUE_LEN, 20))
+        .unwrap();
+    assert_eq!(attr(h, d, CKA_VALUE_LEN).unwrap(), 20u64.to_ne_bytes());
+    let mut t = Tpl::new();
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut gm, t.ptr(), t.len(), &mut k) },
+        CKR_TEMPLATE_INCOMPLETE
+    );
+    let mut t = Tpl::new().ulong(CKA_VALUE_LEN, 0);
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut gm, t.ptr(), t.len(), &mut k) },
+        CKR_ATTRIBUTE_VALUE_INVALID
+    );
+    let mut p = 0u64;
+    let mut withp = mech_with(CKM_HKDF_KEY_GEN, &mut p);
+    let mut t = Tpl::new().ulong(CKA_VALUE_LEN, 32);
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut withp, t.ptr(), t.len(), &mut k) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+}
