@@ -7,6 +7,9 @@
 //!   brainpool curves sign through AWS-LC's C API (`ffi::ec`), over a digest
 //!   computed here. Verification of NIST curves uses aws-lc-rs (it has all
 //!   nine pairs), brainpool uses the C API.
+//! - Prehashed ECDSA ([`SigningKey::sign_prehashed`], [`verify_prehashed`])
+//!   signs and checks a digest the caller computed, on every EC curve
+//!   through the C API.
 //! - RSA PKCS#1 v1.5 and PSS (salt length = hash length, RFC 8446 §4.2.3)
 //!   and Ed25519 (RFC 8032) use aws-lc-rs.
 
@@ -296,6 +299,54 @@ impl SigningKey {
     }
 }
 
+impl SigningKey {
+    /// ECDSA over a digest the caller computed (PKCS#11's raw `CKM_ECDSA`,
+    /// SEC 1 §4.1.3): DER `ECDSA-Sig-Value` output. `digest` may have any
+    /// length from 1 to 128 bytes; as SEC 1 says, only its leftmost
+    /// `log2(n)` bits are used. Every EC curve (NIST and brainpool) signs
+    /// through AWS-LC's C API, since aws-lc-rs signs only over digests it
+    /// computed itself. Not for RSA or Ed25519 keys.
+    pub fn sign_prehashed(&self, digest: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        check_prehash(digest)?;
+        match &self.inner {
+            Inner::Ec { raw, .. } => raw.sign_digest(digest),
+            _ => Err(CryptoError::InvalidParameter(
+                "prehashed signing is ECDSA only",
+            )),
+        }
+    }
+}
+
+fn check_prehash(digest: &[u8]) -> Result<(), CryptoError> {
+    if digest.is_empty() || digest.len() > 128 {
+        return Err(CryptoError::InvalidParameter(
+            "prehashed ECDSA input length",
+        ));
+    }
+    Ok(())
+}
+
+/// Verifies a DER ECDSA signature `sig` over a precomputed `digest` (the
+/// counterpart of [`SigningKey::sign_prehashed`]) with the uncompressed
+/// point `public_key` on `curve`. Any failure is
+/// [`CryptoError::BadSignature`], except X25519 or a digest length outside
+/// 1..=128 ([`CryptoError::InvalidParameter`]).
+pub fn verify_prehashed(
+    curve: Curve,
+    public_key: &[u8],
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    check_prehash(digest)?;
+    let raw = curve.raw().ok_or(CryptoError::InvalidParameter(
+        "X25519 is not a signing curve",
+    ))?;
+    ec::verify_digest(raw, public_key, digest, sig).map_err(|e| match e {
+        CryptoError::Internal(_) => e,
+        _ => CryptoError::BadSignature,
+    })
+}
+
 /// Verifies `sig` over `message` under `public_key` (in the form of
 /// [`SigningKey::public_key`]) of kind `kind`. Any failure, including a
 /// malformed key, is [`CryptoError::BadSignature`] except a scheme that
@@ -347,4 +398,64 @@ pub fn verify(
     signature::UnparsedPublicKey::new(alg, public_key)
         .verify(message, sig)
         .map_err(|_| CryptoError::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CURVES: [Curve; 6] = [
+        Curve::P256,
+        Curve::P384,
+        Curve::P521,
+        Curve::BrainpoolP256r1,
+        Curve::BrainpoolP384r1,
+        Curve::BrainpoolP512r1,
+    ];
+
+    #[test]
+    fn prehashed_ecdsa_matches_hashed_ecdsa() {
+        for curve in CURVES {
+            let mut d = vec![0u8; curve.field_len()];
+            d[curve.field_len() - 1] = 7;
+            d[1] = 0x42;
+            let key = SigningKey::from_ec_scalar(curve, &d, None).unwrap();
+            let public = key.public_key();
+            for hash in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+                let message = b"prehashed";
+                let h = digest(hash, message);
+                // Prehashed signatures verify as ordinary ones and back.
+                let sig = key.sign_prehashed(&h).unwrap();
+                verify(
+                    KeyKind::Ec(curve),
+                    &public,
+                    SignatureScheme::Ecdsa(hash),
+                    message,
+                    &sig,
+                )
+                .unwrap();
+                let sig = key.sign(SignatureScheme::Ecdsa(hash), message).unwrap();
+                verify_prehashed(curve, &public, &h, &sig).unwrap();
+                let mut other = h.clone();
+                other[0] ^= 1;
+                assert!(matches!(
+                    verify_prehashed(curve, &public, &other, &sig),
+                    Err(CryptoError::BadSignature)
+                ));
+                assert!(matches!(
+                    verify_prehashed(curve, &public[1..], &h, &sig),
+                    Err(CryptoError::BadSignature)
+                ));
+            }
+            // Short and odd-length inputs sign too (SEC 1 truncation).
+            let sig = key.sign_prehashed(&[1, 2, 3]).unwrap();
+            verify_prehashed(curve, &public, &[1, 2, 3], &sig).unwrap();
+            assert!(key.sign_prehashed(&[]).is_err());
+            assert!(key.sign_prehashed(&[0; 129]).is_err());
+        }
+        assert!(matches!(
+            verify_prehashed(Curve::X25519, &[9; 32], &[1; 32], &[0; 64]),
+            Err(CryptoError::InvalidParameter(_))
+        ));
+    }
 }
