@@ -523,6 +523,7 @@ impl Library {
             .as_mut()
             .ok_or(Error::new(CKR_OPERATION_NOT_INITIALIZED))?;
         let r = match step {
+            Step::Update(_) if active.op.single_part_only() => err(CKR_FUNCTION_NOT_SUPPORTED),
             Step::Update(d) => active.op.update(d).map(|_| Produced::Query(0)),
             Step::Single(d) => {
                 let hint = active.op.signature_len();
@@ -565,6 +566,9 @@ impl Library {
             .as_mut()
             .ok_or(Error::new(CKR_OPERATION_NOT_INITIALIZED))?;
         let r = (|| {
+            if signature.is_none() && active.op.single_part_only() {
+                return err(CKR_FUNCTION_NOT_SUPPORTED);
+            }
             if let Some(d) = data {
                 active.op.update(d)?;
             }

@@ -413,3 +413,127 @@ fn hkdf_key_gen() {
         CKR_MECHANISM_PARAM_INVALID
     );
 }
+
+const CURVES: [(&str, &str, usize); 6] = [
+    ("secp256r1", "06082a8648ce3d030107", 32),
+    ("secp384r1", "06052b81040022", 48),
+    ("secp521r1", "06052b81040023", 66),
+    ("brainpoolP256r1", "06092b2403030208010107", 32),
+    ("brainpoolP384r1", "06092b240303020801010b", 48),
+    ("brainpoolP512r1", "06092b240303020801010d", 64),
+];
+
+/// A key pair from `mechanism` with `params` in `CKA_EC_PARAMS`.
+fn key_pair(
+    h: CK_SESSION_HANDLE,
+    mechanism: CK_MECHANISM_TYPE,
+    params: &[u8],
+) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
+    let mut m = mech(mechanism);
+    let mut pubt = Tpl::new()
+        .bytes(CKA_EC_PARAMS, params)
+        .bool(CKA_VERIFY, true);
+    let mut privt = Tpl::new().bool(CKA_SIGN, true).bool(CKA_DERIVE, true);
+    let (mut p, mut s) = (0, 0);
+    let rv = unsafe {
+        C_GenerateKeyPair(
+            h,
+            &mut m,
+            pubt.ptr(),
+            pubt.len(),
+            privt.ptr(),
+            privt.len(),
+            &mut p,
+            &mut s,
+        )
+    };
+    match rv {
+        CKR_OK => Ok((p, s)),
+        rv => Err(rv),
+    }
+}
+
+#[test]
+fn raw_ecdsa_on_all_curves() {
+    use hsmtls_crypto::{hash::digest, HashAlg};
+    let (slot, h) = fresh_token();
+    let message = b"raw ECDSA over a digest";
+    for (name, params, n) in CURVES {
+        let (p, s) = key_pair(h, CKM_EC_KEY_PAIR_GEN, &hex(params)).unwrap();
+        for (hm, alg) in [
+            (CKM_ECDSA_SHA256, HashAlg::Sha256),
+            (CKM_ECDSA_SHA384, HashAlg::Sha384),
+            (CKM_ECDSA_SHA512, HashAlg::Sha512),
+        ] {
+            let d = digest(alg, message);
+            let mut raw = mech(CKM_ECDSA);
+            let mut hashed = mech(hm);
+            let sig = sign(h, &mut raw, s, &d).unwrap();
+            assert_eq!(sig.len(), 2 * n, "{name}");
+            assert_eq!(verify(h, &mut hashed, p, message, &sig), CKR_OK, "{name}");
+            assert_eq!(verify(h, &mut raw, p, &d, &sig), CKR_OK, "{name}");
+            let sig = sign(h, &mut hashed, s, message).unwrap();
+            assert_eq!(verify(h, &mut raw, p, &d, &sig), CKR_OK, "{name}");
+            let mut bad = d.clone();
+            bad[3] ^= 0x10;
+            assert_eq!(
+                verify(h, &mut raw, p, &bad, &sig),
+                CKR_SIGNATURE_INVALID,
+                "{name}"
+            );
+            assert_eq!(
+                verify(h, &mut raw, p, &d, &sig[1..]),
+                CKR_SIGNATURE_LEN_RANGE,
+                "{name}"
+            );
+        }
+    }
+    let (p, s) = key_pair(h, CKM_EC_KEY_PAIR_GEN, &hex(CURVES[0].1)).unwrap();
+    let mut raw = mech(CKM_ECDSA);
+    // Single-part only.
+    unsafe {
+        assert_eq!(C_SignInit(h, &mut raw, s), CKR_OK);
+        let mut d = [1u8; 32];
+        assert_eq!(
+            C_SignUpdate(h, d.as_mut_ptr(), 32),
+            CKR_FUNCTION_NOT_SUPPORTED
+        );
+        let mut n: CK_ULONG = 0;
+        assert_eq!(
+            C_Sign(h, d.as_mut_ptr(), 32, ptr::null_mut(), &mut n),
+            CKR_OPERATION_NOT_INITIALIZED
+        );
+        assert_eq!(C_VerifyInit(h, &mut raw, p), CKR_OK);
+        assert_eq!(
+            C_VerifyUpdate(h, d.as_mut_ptr(), 32),
+            CKR_FUNCTION_NOT_SUPPORTED
+        );
+    }
+    // Input lengths, key types, parameters.
+    assert_eq!(sign(h, &mut raw, s, &[]), Err(CKR_DATA_LEN_RANGE));
+    assert_eq!(sign(h, &mut raw, s, &[1; 129]), Err(CKR_DATA_LEN_RANGE));
+    assert_eq!(sign(h, &mut raw, s, &[1; 3]).unwrap().len(), 64);
+    let k = secret(h, CKK_GENERIC_SECRET, &[1; 32], false);
+    assert_eq!(
+        sign(h, &mut raw, k, &[1; 32]),
+        Err(CKR_KEY_TYPE_INCONSISTENT)
+    );
+    assert_eq!(
+        verify(h, &mut raw, s, &[1; 32], &[0; 64]),
+        CKR_KEY_FUNCTION_NOT_PERMITTED,
+        "a private key has no CKA_VERIFY"
+    );
+    let mut x = 0u64;
+    let mut with = mech_with(CKM_ECDSA, &mut x);
+    assert_eq!(
+        sign(h, &mut with, s, &[1; 32]),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    let mut mi: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, CKM_ECDSA, &mut mi) },
+        CKR_OK
+    );
+    assert_eq!(mi.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
+    assert_eq!((mi.ulMinKeySize, mi.ulMaxKeySize), (256, 521));
+}

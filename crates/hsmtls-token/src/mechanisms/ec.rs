@@ -1,4 +1,5 @@
-//! Elliptic curves (PKCS#11 3.0 §6.3): `CKM_EC_KEY_PAIR_GEN`,
+//! Elliptic curves (PKCS#11 3.0 §6.3): `CKM_EC_KEY_PAIR_GEN`, raw
+//! `CKM_ECDSA` (input: a digest of 1 to 128 bytes, single-part only),
 //! `CKM_ECDSA_SHA256/384/512` and `CKM_ECDH1_DERIVE` (with `CKD_NULL`) on
 //! secp256r1, secp384r1, secp521r1 and brainpoolP256r1/384r1/512r1.
 //!
@@ -188,16 +189,29 @@ fn curve_of(key: &Object) -> Result<Curve> {
     )
 }
 
-fn hash_of(m: &Mechanism) -> Result<HashAlg> {
+/// The hash of `CKM_ECDSA_SHA*`; `None` for raw `CKM_ECDSA`.
+fn hash_of(m: &Mechanism) -> Result<Option<HashAlg>> {
     if !matches!(m.param, Param::None) {
         return err(CKR_MECHANISM_PARAM_INVALID);
     }
-    Ok(match m.mechanism {
+    Ok(Some(match m.mechanism {
+        CKM_ECDSA => return Ok(None),
         CKM_ECDSA_SHA256 => HashAlg::Sha256,
         CKM_ECDSA_SHA384 => HashAlg::Sha384,
         CKM_ECDSA_SHA512 => HashAlg::Sha512,
         _ => return err(CKR_MECHANISM_INVALID),
-    })
+    }))
+}
+
+/// Longest input of raw `CKM_ECDSA` (a SHA-512 digest is 64 bytes; longer
+/// inputs are truncated to the order's length anyway).
+pub const MAX_PREHASH_LEN: usize = 128;
+
+fn check_prehash(data: &[u8]) -> Result<()> {
+    if data.is_empty() || data.len() > MAX_PREHASH_LEN {
+        return err(CKR_DATA_LEN_RANGE);
+    }
+    Ok(())
 }
 
 /// Length of `r` and `s` in a raw signature: the order's byte length.
@@ -253,7 +267,7 @@ pub fn raw_to_der(raw: &[u8]) -> Vec<u8> {
 struct EcdsaSign {
     key: SigningKey,
     curve: Curve,
-    hash: HashAlg,
+    hash: Option<HashAlg>,
     data: Vec<u8>,
 }
 
@@ -263,17 +277,25 @@ impl Sign for EcdsaSign {
         Ok(())
     }
     fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
-        let der = self
-            .key
-            .sign(SignatureScheme::Ecdsa(self.hash), &self.data)?;
+        let der = match self.hash {
+            Some(hash) => self.key.sign(SignatureScheme::Ecdsa(hash), &self.data)?,
+            None => {
+                check_prehash(&self.data)?;
+                self.key.sign_prehashed(&self.data)?
+            }
+        };
         Ok(Zeroizing::new(der_to_raw(self.curve, &der)?))
     }
     fn signature_len(&self) -> usize {
         2 * scalar_len(self.curve)
     }
+    fn single_part_only(&self) -> bool {
+        self.hash.is_none()
+    }
 }
 
-/// Starts `CKM_ECDSA_SHA*` signing.
+/// Starts `CKM_ECDSA` (over a digest the caller computed, single-part)
+/// or `CKM_ECDSA_SHA*` signing.
 pub fn sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
     let hash = hash_of(m)?;
     let curve = curve_of(key)?;
@@ -289,7 +311,7 @@ pub fn sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
 struct EcdsaVerify {
     point: Vec<u8>,
     curve: Curve,
-    hash: HashAlg,
+    hash: Option<HashAlg>,
     data: Vec<u8>,
 }
 
@@ -302,18 +324,28 @@ impl Verify for EcdsaVerify {
         if signature.len() != 2 * scalar_len(self.curve) {
             return err(CKR_SIGNATURE_LEN_RANGE);
         }
-        signing::verify(
-            KeyKind::Ec(self.curve),
-            &self.point,
-            SignatureScheme::Ecdsa(self.hash),
-            &self.data,
-            &raw_to_der(signature),
-        )
+        let der = raw_to_der(signature);
+        match self.hash {
+            Some(hash) => signing::verify(
+                KeyKind::Ec(self.curve),
+                &self.point,
+                SignatureScheme::Ecdsa(hash),
+                &self.data,
+                &der,
+            ),
+            None => {
+                check_prehash(&self.data)?;
+                signing::verify_prehashed(self.curve, &self.point, &self.data, &der)
+            }
+        }
         .map_err(|_| Error::new(CKR_SIGNATURE_INVALID))
+    }
+    fn single_part_only(&self) -> bool {
+        self.hash.is_none()
     }
 }
 
-/// Starts `CKM_ECDSA_SHA*` verification with a public key.
+/// Starts `CKM_ECDSA` or `CKM_ECDSA_SHA*` verification with a public key.
 pub fn verify(m: &Mechanism, key: &Object) -> Result<Box<dyn Verify>> {
     let hash = hash_of(m)?;
     let curve = curve_of(key)?;

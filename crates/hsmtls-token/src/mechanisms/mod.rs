@@ -126,6 +126,11 @@ pub trait Sign: Send {
     fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>>;
     /// Its length.
     fn signature_len(&self) -> usize;
+    /// Whether the mechanism is single-part only (`C_SignUpdate` is then
+    /// `CKR_FUNCTION_NOT_SUPPORTED`).
+    fn single_part_only(&self) -> bool {
+        false
+    }
 }
 
 /// A running verification.
@@ -134,6 +139,11 @@ pub trait Verify: Send {
     fn update(&mut self, data: &[u8]) -> Result<()>;
     /// Checks `signature` (`CKR_SIGNATURE_INVALID` / `_LEN_RANGE`).
     fn finish(&mut self, signature: &[u8]) -> Result<()>;
+    /// Whether the mechanism is single-part only (`C_VerifyUpdate` is then
+    /// `CKR_FUNCTION_NOT_SUPPORTED`).
+    fn single_part_only(&self) -> bool {
+        false
+    }
 }
 
 /// A running encryption or decryption.
@@ -297,6 +307,14 @@ pub static REGISTRY: &[Entry] = &[
         521,
         extra = EC_FLAGS,
         generate_key_pair = Some(ec::generate_key_pair)
+    ),
+    entry!(
+        CKM_ECDSA,
+        256,
+        521,
+        extra = EC_FLAGS,
+        sign = Some(ec::sign),
+        verify = Some(ec::verify)
     ),
     entry!(
         CKM_ECDSA_SHA256,
