@@ -63,6 +63,21 @@ impl EcdhPrivateKey {
         })
     }
 
+    /// An X25519 key from its 32-byte private key (RFC 7748 §5, the
+    /// little-endian scalar before clamping), as a PKCS#11 token stores
+    /// it in `CKA_VALUE`.
+    pub fn from_x25519_private(private: &[u8]) -> Result<Self, CryptoError> {
+        if private.len() != 32 {
+            return Err(CryptoError::InvalidKey("X25519 private key length"));
+        }
+        let key = agreement::PrivateKey::from_private_key(&agreement::X25519, private)
+            .map_err(|_| CryptoError::InvalidKey("X25519 private key rejected"))?;
+        Ok(Self {
+            curve: Curve::X25519,
+            inner: Inner::AwsLc(key),
+        })
+    }
+
     /// The curve.
     pub fn curve(&self) -> Curve {
         self.curve
@@ -106,6 +121,31 @@ impl EcdhPrivateKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x25519_from_private_rfc7748() {
+        // RFC 7748 §6.1.
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let alice = EcdhPrivateKey::from_x25519_private(&hex(
+            "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+        ))
+        .unwrap();
+        assert_eq!(
+            alice.public_key().unwrap(),
+            hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+        );
+        let bob_public = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+        assert_eq!(
+            alice.agree(&bob_public).unwrap().to_vec(),
+            hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+        );
+        assert!(EcdhPrivateKey::from_x25519_private(&[1; 31]).is_err());
+    }
 
     const ALL: [Curve; 7] = [
         Curve::X25519,

@@ -238,6 +238,19 @@ impl SigningKey {
         })
     }
 
+    /// An Ed25519 key from its 32-byte seed (RFC 8032 §5.1.5, the private
+    /// key as a PKCS#11 token stores it in `CKA_VALUE`).
+    pub fn from_ed25519_seed(seed: &[u8]) -> Result<Self, CryptoError> {
+        if seed.len() != 32 {
+            return Err(CryptoError::InvalidKey("Ed25519 seed length"));
+        }
+        Ed25519KeyPair::from_seed_unchecked(seed)
+            .map(|k| Self {
+                inner: Inner::Ed25519(k),
+            })
+            .map_err(|_| CryptoError::InvalidKey("Ed25519 seed rejected"))
+    }
+
     /// PKCS#1 `RSAPrivateKey` (RFC 8017 §A.1.2).
     pub fn from_pkcs1(der: &[u8]) -> Result<Self, CryptoError> {
         RsaKeyPair::from_der(der)
@@ -412,6 +425,40 @@ mod tests {
         Curve::BrainpoolP384r1,
         Curve::BrainpoolP512r1,
     ];
+
+    #[test]
+    fn ed25519_from_seed_rfc8032() {
+        // RFC 8032 §7.1, TEST 2.
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let key = SigningKey::from_ed25519_seed(&hex(
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        ))
+        .unwrap();
+        let public = hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+        assert_eq!(key.public_key(), public);
+        let sig = key.sign(SignatureScheme::Ed25519, &[0x72]).unwrap();
+        assert_eq!(
+            sig,
+            hex(
+                "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
+                 085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+            )
+        );
+        verify(
+            KeyKind::Ed25519,
+            &public,
+            SignatureScheme::Ed25519,
+            &[0x72],
+            &sig,
+        )
+        .unwrap();
+        assert!(SigningKey::from_ed25519_seed(&[0; 31]).is_err());
+    }
 
     #[test]
     fn prehashed_ecdsa_matches_hashed_ecdsa() {
