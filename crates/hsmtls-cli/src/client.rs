@@ -30,6 +30,10 @@ pub struct Args {
     /// second connection carries stdin and reports whether it resumed.
     #[arg(long)]
     reconnect: bool,
+    /// TLS 1.3: send a KeyUpdate (update_requested) right after the
+    /// handshake, before any stdin data (RFC 8446 §4.6.3).
+    #[arg(long)]
+    key_update: bool,
     /// After stdin ends, wait this long for more data before closing (ms).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     idle_timeout: u64,
@@ -72,7 +76,12 @@ pub fn run(args: Args) -> Result<(), String> {
     } else {
         eprintln!("hsmtls: {}", names::summary(negotiated));
     }
-    let (conn, tcp) = tls.into_parts();
+    let (mut conn, tcp) = tls.into_parts();
+    if args.key_update {
+        conn.refresh_traffic_keys()
+            .map_err(|e| format!("key update: {e}"))?;
+        eprintln!("hsmtls: key update sent");
+    }
     pump(conn, tcp, Duration::from_millis(args.idle_timeout))
 }
 
