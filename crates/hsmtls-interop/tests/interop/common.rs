@@ -443,3 +443,179 @@ impl std::fmt::Display for Show2<'_> {
         )
     }
 }
+
+// ------------------------------------------------------------------ TLS 1.3
+
+/// One of the three TLS 1.3 suites (RFC 8446 §B.4), with its names in
+/// each peer.
+#[derive(Debug, Clone, Copy)]
+pub struct Suite13 {
+    /// IANA name: hsmtls's and OpenSSL's (`-ciphersuites`) name.
+    pub iana: &'static str,
+    /// GnuTLS priority item of the bulk cipher, e.g. `+AES-128-GCM`.
+    pub gnutls: &'static str,
+    /// GnuTLS's "- Description:" tail, e.g. `(AES-128-GCM)`.
+    pub gnutls_desc: &'static str,
+    /// The code point as NSS `-c :XXXX` takes it.
+    pub nss: &'static str,
+    /// What NSS prints after "SSL version 3.4 using ".
+    pub nss_cipher: &'static str,
+}
+
+/// The three TLS 1.3 suites of hsmtls.
+pub const SUITES13: &[Suite13] = &[
+    Suite13 {
+        iana: "TLS_AES_128_GCM_SHA256",
+        gnutls: "+AES-128-GCM",
+        gnutls_desc: "(AES-128-GCM)",
+        nss: "1301",
+        nss_cipher: "128-bit AES-GCM with 128-bit AEAD MAC",
+    },
+    Suite13 {
+        iana: "TLS_AES_256_GCM_SHA384",
+        gnutls: "+AES-256-GCM",
+        gnutls_desc: "(AES-256-GCM)",
+        nss: "1302",
+        nss_cipher: "256-bit AES-GCM with 128-bit AEAD MAC",
+    },
+    Suite13 {
+        iana: "TLS_CHACHA20_POLY1305_SHA256",
+        gnutls: "+CHACHA20-POLY1305",
+        gnutls_desc: "(CHACHA20-POLY1305)",
+        nss: "1303",
+        nss_cipher: "256-bit CHACHA20POLY1305 with 128-bit AEAD MAC",
+    },
+];
+
+/// A TLS 1.3 (EC)DHE group shared with OpenSSL, GnuTLS and NSS.
+#[derive(Debug, Clone, Copy)]
+pub struct Group13 {
+    /// IANA name (hsmtls).
+    pub iana: &'static str,
+    /// OpenSSL `-groups` name.
+    pub openssl: &'static str,
+    /// What `s_client` prints after "Server Temp Key: ".
+    pub openssl_temp_key: &'static str,
+    /// What `-trace` prints after "NamedGroup: ".
+    pub trace: &'static str,
+    /// GnuTLS's name (priority item `+GROUP-<name>`, "ECDHE-<name>" in
+    /// its description).
+    pub gnutls: &'static str,
+    /// NSS's name (`-I`).
+    pub nss: &'static str,
+}
+
+/// The non-brainpool TLS 1.3 groups of hsmtls.
+pub const GROUPS13: &[Group13] = &[
+    Group13 {
+        iana: "x25519",
+        openssl: "X25519",
+        openssl_temp_key: "X25519, 253 bits",
+        trace: "ecdh_x25519 (29)",
+        gnutls: "X25519",
+        nss: "x25519",
+    },
+    Group13 {
+        iana: "secp256r1",
+        openssl: "P-256",
+        openssl_temp_key: "ECDH, prime256v1, 256 bits",
+        trace: "secp256r1 (P-256) (23)",
+        gnutls: "SECP256R1",
+        nss: "P256",
+    },
+    Group13 {
+        iana: "secp384r1",
+        openssl: "P-384",
+        openssl_temp_key: "ECDH, secp384r1, 384 bits",
+        trace: "secp384r1 (P-384) (24)",
+        gnutls: "SECP384R1",
+        nss: "P384",
+    },
+    Group13 {
+        iana: "secp521r1",
+        openssl: "P-521",
+        openssl_temp_key: "ECDH, secp521r1, 521 bits",
+        trace: "secp521r1 (P-521) (25)",
+        gnutls: "SECP521R1",
+        nss: "P521",
+    },
+];
+
+/// A certificate kind usable in TLS 1.3 with the signature scheme its
+/// CertificateVerify uses (RSA: PSS, RFC 8446 §4.2.3).
+#[derive(Debug, Clone, Copy)]
+pub struct Cert13 {
+    pub kind: &'static str,
+    /// IANA name of the CertificateVerify scheme.
+    pub scheme: &'static str,
+    /// GnuTLS's name of that scheme.
+    pub gnutls: &'static str,
+}
+
+/// The TLS 1.3 certificate kinds tested against every peer.
+pub const CERTS13: &[Cert13] = &[
+    Cert13 {
+        kind: "ecdsa-p256",
+        scheme: "ecdsa_secp256r1_sha256",
+        gnutls: "ECDSA-SECP256R1-SHA256",
+    },
+    Cert13 {
+        kind: "ecdsa-p384",
+        scheme: "ecdsa_secp384r1_sha384",
+        gnutls: "ECDSA-SECP384R1-SHA384",
+    },
+    Cert13 {
+        kind: "rsa2048",
+        scheme: "rsa_pss_rsae_sha256",
+        gnutls: "RSA-PSS-RSAE-SHA256",
+    },
+];
+
+/// The HelloRetryRequest "random" (RFC 8446 §4.1.3) as OpenSSL's
+/// `-trace` prints it: its first four bytes as gmt_unix_time, the rest
+/// as random_bytes.
+pub const HRR_TRACE: (&str, &str) = (
+    "gmt_unix_time=0xCF21AD74",
+    "random_bytes (len=28): E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C",
+);
+
+impl Summary {
+    /// Asserts a TLS 1.3 session: version, suite, the TLS 1.2-only
+    /// extensions off, resumption and, if given, the group.
+    #[track_caller]
+    pub fn check13(
+        &self,
+        suite: &str,
+        group: Option<&str>,
+        resumed: bool,
+        ctx: &dyn std::fmt::Display,
+    ) {
+        assert_eq!(self.get("version"), "TLSv1.3", "{ctx}");
+        assert_eq!(self.get("suite"), suite, "{ctx}");
+        assert_eq!(self.get("etm"), "no", "{ctx}");
+        assert_eq!(
+            self.get("resumed"),
+            if resumed { "yes" } else { "no" },
+            "{ctx}"
+        );
+        if let Some(g) = group {
+            assert_eq!(self.get("group"), g, "{ctx}");
+        }
+    }
+}
+
+/// Like [`hsmtls_client`] with the idle wait after stdin's EOF set to
+/// `idle_ms` (for servers that answer slowly, e.g. `s_server -www`
+/// sleeps a second after a record without data, such as a KeyUpdate).
+pub fn hsmtls_client_idle<S: AsRef<str>>(
+    addr: &str,
+    idle_ms: u32,
+    args: &[S],
+    stdin: &[u8],
+) -> RunOutput {
+    let mut cmd = Command::new(hsmtls_bin());
+    cmd.args(["client", "--connect", addr, "--sni", "localhost"])
+        .args(["--idle-timeout", &idle_ms.to_string()]);
+    cmd.args(args.iter().map(AsRef::as_ref));
+    run("hsmtls client", cmd, stdin, default_timeout())
+}

@@ -8,3 +8,4 @@ mod common;
 mod gnutls;
 mod nss;
 mod openssl;
+mod tls13;
