@@ -32,6 +32,7 @@ use crate::msgs::ext::renegotiation_info::RenegotiationInfo;
 use crate::msgs::ext::server_name::ServerNameList;
 use crate::msgs::ext::signature_algorithms::SignatureSchemeList;
 use crate::msgs::ext::supported_groups::NamedGroupList;
+use crate::msgs::ext::supported_versions::ClientSupportedVersions;
 use crate::msgs::ext::Extensions;
 use crate::msgs::handshake::{
     CertificatePayload, CertificateRequestPayload, ClientHello, DigitallySigned, EcdheServerParams,
@@ -212,6 +213,22 @@ impl ExpectClientHello {
             });
         }
 
+        // RFC 8446 §4.2.1: with supported_versions present, servers "MUST
+        // NOT use the ClientHello.legacy_version value for version
+        // negotiation" and "MUST only select a version of TLS present in
+        // that extension": a TLS 1.3-only offer to a TLS 1.2 server is
+        // refused with protocol_version, not served as TLS 1.2.
+        if let Some(versions) = hello
+            .extensions
+            .get::<ClientSupportedVersions>(ExtensionType::SupportedVersions)?
+        {
+            if !versions.0.contains(&ProtocolVersion::TLSv1_2) {
+                return Err(Error::NoCommonParameters {
+                    alert: AlertDescription::ProtocolVersion,
+                    why: "client does not support TLS 1.2",
+                });
+            }
+        }
         // RFC 5246 Appendix E.1: the client's highest version must reach
         // TLS 1.2, the only version served.
         if hello.legacy_version.to_u16() < ProtocolVersion::TLSv1_2.to_u16() {
