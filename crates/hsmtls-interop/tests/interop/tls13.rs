@@ -846,3 +846,150 @@ fn tls13_version_negotiation_with_s_client() {
         "{ctx}"
     );
 }
+
+// --------------------------------------- tlslite-ng: brainpool (RFC 8734)
+
+/// The RFC 8734 groups with their certificate kind and the signature
+/// scheme of that kind's CertificateVerify.
+const BRAINPOOL13: &[(&str, &str, &str)] = &[
+    (
+        "brainpoolP256r1tls13",
+        "brainpoolP256r1",
+        "ecdsa_brainpoolP256r1tls13_sha256",
+    ),
+    (
+        "brainpoolP384r1tls13",
+        "brainpoolP384r1",
+        "ecdsa_brainpoolP384r1tls13_sha384",
+    ),
+    (
+        "brainpoolP512r1tls13",
+        "brainpoolP512r1",
+        "ecdsa_brainpoolP512r1tls13_sha512",
+    ),
+];
+
+fn tlslite_tools() -> bool {
+    require_tools(&["tls.py", "stdbuf", "timeout", "ss"])
+}
+
+/// hsmtls client (`--tls13 --groups <brainpool>`) → `tls.py server`
+/// offering only that group, with the brainpool PKI (SEC1 key): both
+/// sides name the group and the RFC 8734 signature scheme.
+#[test]
+fn tls13_client_to_tlslite_brainpool() {
+    if !tlslite_tools() {
+        return;
+    }
+    for &(group, kind, scheme) in BRAINPOOL13 {
+        // tls.py serves files from its working directory.
+        let dir = TempDir::new("tlslite");
+        std::fs::write(dir.join("index.html"), "hsmtls brainpool\n").expect("index.html");
+        let (key, chain) = (p(kind, "server.sec1.pem"), p(kind, "server.chain.pem"));
+        let server = hsmtls_interop::spawn_server(
+            "tls.py server",
+            |port| {
+                let mut cmd = peer_command(
+                    "tls.py",
+                    [
+                        "server",
+                        "-k",
+                        &key,
+                        "-c",
+                        &chain,
+                        "--groups",
+                        group,
+                        &format!("127.0.0.1:{port}"),
+                    ],
+                );
+                cmd.current_dir(dir.path());
+                cmd
+            },
+            "I am an HTTP test server",
+        );
+        let port = server.port().expect("port");
+        assert!(
+            hsmtls_interop::wait_listening(port, default_timeout()),
+            "{}",
+            Show("tls.py server", &server.output())
+        );
+        let ca = p(kind, "ca.pem");
+        let out = hsmtls_client_idle(
+            &format!("127.0.0.1:{port}"),
+            1000,
+            &["--ca", &ca, "--tls13", "--groups", group],
+            b"GET /index.html HTTP/1.0\r\n\r\n",
+        );
+        let srv = output_since(&server, 0, "Session Resumed:");
+        let ctx = Show2("hsmtls client", &out.output, "tls.py server", &srv);
+        assert!(out.success(), "{ctx}");
+        let sum = Summary::parse(&out.stderr, "hsmtls: ").expect("summary");
+        assert_eq!(sum.get("version"), "TLSv1.3", "{ctx}");
+        assert_eq!(sum.get("group"), group, "{ctx}");
+        assert!(out.stdout.contains("hsmtls brainpool"), "{ctx}");
+        assert!(srv.contains("  Version: TLS 1.3\n"), "{ctx}");
+        assert!(
+            srv.contains(&format!("  Group used for key exchange: {group}\n")),
+            "{ctx}"
+        );
+        assert!(
+            srv.contains(&format!("  Key exchange signature: {scheme}\n")),
+            "{ctx}"
+        );
+        assert!(
+            srv.contains(&format!("  Ciphersuite: {}\n", sum.get("suite"))),
+            "{ctx}"
+        );
+    }
+}
+
+/// `tls.py client --resumption` → our server `--tls13 --groups
+/// <brainpool>`: tls.py offers the RFC 8734 groups but sends key shares
+/// for secp256r1 and x25519 only, so we ask for the brainpool share with
+/// a HelloRetryRequest; then tls.py resumes with our ticket.
+#[test]
+fn tls13_tlslite_client_to_server_brainpool() {
+    if !tlslite_tools() {
+        return;
+    }
+    for &(group, kind, scheme) in BRAINPOOL13 {
+        let server = hsmtls_server(kind, &["--http", "--tls13", "--groups", group]);
+        let port = server.port().expect("port");
+        let mut cmd = peer_command(
+            "tls.py",
+            ["client", "--resumption", &format!("localhost:{port}")],
+        );
+        cmd.env("RUST_BACKTRACE", "0");
+        let out = hsmtls_interop::run("tls.py client", cmd, b"", default_timeout());
+        let srv = output_since(&server, 0, "resumed=yes");
+        let ctx = Show2("tls.py client", &out.output, "hsmtls server", &srv);
+        assert!(out.success(), "{ctx}");
+        assert_eq!(out.stdout.matches("Handshake success").count(), 2, "{ctx}");
+        assert_eq!(
+            out.stdout.matches("  Version: TLS 1.3\n").count(),
+            2,
+            "{ctx}"
+        );
+        assert_eq!(
+            out.stdout
+                .matches(&format!("  Group used for key exchange: {group}\n"))
+                .count(),
+            2,
+            "{ctx}"
+        );
+        assert!(
+            out.stdout
+                .contains(&format!("  Key exchange signature: {scheme}\n")),
+            "{ctx}"
+        );
+        assert!(out.stdout.contains("  Session Resumed: False\n"), "{ctx}");
+        assert!(out.stdout.contains("  Session Resumed: True\n"), "{ctx}");
+        let lines = Summary::all_server(&srv);
+        assert_eq!(lines.len(), 2, "{ctx}");
+        for (sum, resumed) in lines.iter().zip(["no", "yes"]) {
+            assert_eq!(sum.get("version"), "TLSv1.3", "{ctx}");
+            assert_eq!(sum.get("group"), group, "{ctx}");
+            assert_eq!(sum.get("resumed"), resumed, "{ctx}");
+        }
+    }
+}
