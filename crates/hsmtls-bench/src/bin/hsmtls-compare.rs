@@ -46,16 +46,16 @@ struct Args {
     #[arg(long, value_enum, default_value = "ecdsa-p256")]
     key: Key,
     /// Handshakes per measurement.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 1000)]
     handshakes: u64,
     /// MiB per bulk measurement.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     mib: u64,
     /// Bytes per bulk write.
     #[arg(long, default_value_t = 16384)]
     size: usize,
     /// Measurements per row and library.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 11)]
     repeats: usize,
     /// Only these modes (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
