@@ -207,6 +207,11 @@ impl RecordLayer {
             fragment,
         )?;
         self.read_seq += 1;
+        // §5.4: "The length (in bytes) of TLSInnerPlaintext MUST NOT
+        // exceed 2^14 + 1" — content, type and padding together.
+        if range.len() > MAX_PLAINTEXT + 1 {
+            return Err(Error::RecordOverflow);
+        }
         let inner = &fragment[range.clone()];
         let Some(type_at) = inner.iter().rposition(|b| *b != 0) else {
             // §5.4: all-zero plaintext has no type.
@@ -215,10 +220,6 @@ impl RecordLayer {
                 "protected record without a content type",
             ));
         };
-        // §5.4: TLSInnerPlaintext (content + type) at most 2^14 + 1.
-        if type_at > MAX_PLAINTEXT {
-            return Err(Error::RecordOverflow);
-        }
         let inner_type = ContentType::from(inner[type_at]);
         Ok((inner_type, range.start..range.start + type_at))
     }
