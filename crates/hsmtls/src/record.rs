@@ -221,6 +221,15 @@ impl RecordLayer {
             ));
         };
         let inner_type = ContentType::from(inner[type_at]);
+        // §5: "An implementation which receives ... a protected
+        // change_cipher_spec record MUST abort the handshake with an
+        // unexpected_message alert."
+        if inner_type == ContentType::ChangeCipherSpec {
+            return Err(Error::peer(
+                crate::msgs::enums::AlertDescription::UnexpectedMessage,
+                "protected change_cipher_spec",
+            ));
+        }
         Ok((inner_type, range.start..range.start + type_at))
     }
 }
