@@ -450,7 +450,21 @@ impl Connection {
                     } else {
                         HandshakeMessage::read_tls12(&mut Reader::new(&raw))?
                     };
+                    let epoch = self.common.record.read_epoch();
                     self.dispatch(Message::Handshake { parsed, raw: &raw })?;
+                    // RFC 8446 §5.1: "Handshake messages MUST NOT span key
+                    // changes": a message after which the read keys change
+                    // (ServerHello, ClientHello, Finished, KeyUpdate) must
+                    // end its record.
+                    if self.common.record.tls13
+                        && self.common.record.read_epoch() != epoch
+                        && !self.joiner.is_empty()
+                    {
+                        return Err(Error::peer(
+                            AlertDescription::UnexpectedMessage,
+                            "handshake message across a key change",
+                        ));
+                    }
                 }
             }
             ContentType::ChangeCipherSpec => {

@@ -20,6 +20,8 @@ pub(crate) struct RecordLayer {
     write_seq: u64,
     decrypter: Option<Box<dyn RecordProtector>>,
     read_seq: u64,
+    /// How many times the read protection changed.
+    read_epoch: u64,
     /// The version in headers of records we write.
     pub write_version: ProtocolVersion,
     pub max_fragment: usize,
@@ -37,6 +39,7 @@ impl RecordLayer {
             write_seq: 0,
             decrypter: None,
             read_seq: 0,
+            read_epoch: 0,
             // RFC 5246 Appendix E.1: an initial ClientHello may use
             // {03,01} for the record version; servers accept any {03,xx}.
             write_version: ProtocolVersion::TLSv1_2,
@@ -57,6 +60,12 @@ impl RecordLayer {
     pub(crate) fn set_decrypter(&mut self, protector: Box<dyn RecordProtector>) {
         self.decrypter = Some(protector);
         self.read_seq = 0;
+        self.read_epoch += 1;
+    }
+
+    /// Changes with every new read protection.
+    pub(crate) fn read_epoch(&self) -> u64 {
+        self.read_epoch
     }
 
     /// Fragments `payload` into records of `content_type` and appends them
