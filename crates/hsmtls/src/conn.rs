@@ -232,6 +232,12 @@ impl State {
 /// taken to be attacking the CPU (as rustls and OpenSSL do).
 const MAX_EMPTY_OR_WARNING_RECORDS: u32 = 32;
 
+/// KeyUpdates in a row without application data tolerated (TLS 1.3).
+/// Each one costs a key derivation, and with update_requested a KeyUpdate
+/// of ours; RFC 8446 §4.6.3 expects a silent receiver of several to
+/// answer once, so a peer that keeps sending them is attacking the CPU.
+const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
+
 /// A TLS connection, client or server, that does no I/O itself.
 ///
 /// ```no_run
@@ -261,6 +267,7 @@ pub struct Connection {
     peer_closed: bool,
     sent_close: bool,
     empty_or_warning_records: u32,
+    key_updates_in_a_row: u32,
 }
 
 impl core::fmt::Debug for Connection {
@@ -297,6 +304,7 @@ impl Connection {
             peer_closed: false,
             sent_close: false,
             empty_or_warning_records: 0,
+            key_updates_in_a_row: 0,
         }
     }
 
@@ -450,6 +458,15 @@ impl Connection {
                     } else {
                         HandshakeMessage::read_tls12(&mut Reader::new(&raw))?
                     };
+                    if parsed.typ == crate::msgs::enums::HandshakeType::KeyUpdate {
+                        self.key_updates_in_a_row += 1;
+                        if self.key_updates_in_a_row > MAX_KEY_UPDATES_IN_A_ROW {
+                            return Err(Error::peer(
+                                AlertDescription::UnexpectedMessage,
+                                "too many KeyUpdates without application data",
+                            ));
+                        }
+                    }
                     let epoch = self.common.record.read_epoch();
                     self.dispatch(Message::Handshake { parsed, raw: &raw })?;
                     // RFC 8446 §5.1: "Handshake messages MUST NOT span key
@@ -493,6 +510,7 @@ impl Connection {
                     });
                 }
                 if !payload.is_empty() {
+                    self.key_updates_in_a_row = 0;
                     self.received_plaintext.push_back(payload.to_vec());
                 }
             }
