@@ -14,7 +14,7 @@
 use cryptoki_sys::*;
 
 use crate::error::{err, Result};
-use crate::mechanisms::ec;
+use crate::mechanisms::{ec, ecx};
 use crate::object::{bool_bytes, ulong_bytes, Object};
 
 /// How an attribute's value is encoded.
@@ -183,6 +183,12 @@ const SECRET: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_VALUE_LEN,
 ];
 
+/// Whether `key_type` is one of the EC key types (Weierstrass, Montgomery,
+/// Edwards), which share `CKA_EC_PARAMS` and `CKA_EC_POINT`.
+fn is_ec(key_type: Option<CK_KEY_TYPE>) -> bool {
+    matches!(key_type, Some(CKK_EC | CKK_EC_MONTGOMERY | CKK_EC_EDWARDS))
+}
+
 /// Whether an object of `class` (and `key_type`) has attribute `t`.
 pub fn valid_for(
     class: CK_OBJECT_CLASS,
@@ -198,12 +204,12 @@ pub fn valid_for(
         CKO_PUBLIC_KEY => {
             KEY.contains(&t)
                 || PUBLIC.contains(&t)
-                || (key_type == Some(CKK_EC) && matches!(t, CKA_EC_PARAMS | CKA_EC_POINT))
+                || (is_ec(key_type) && matches!(t, CKA_EC_PARAMS | CKA_EC_POINT))
         }
         CKO_PRIVATE_KEY => {
             KEY.contains(&t)
                 || PRIVATE.contains(&t)
-                || (key_type == Some(CKK_EC) && matches!(t, CKA_EC_PARAMS | CKA_VALUE))
+                || (is_ec(key_type) && matches!(t, CKA_EC_PARAMS | CKA_VALUE))
         }
         CKO_SECRET_KEY => KEY.contains(&t) || SECRET.contains(&t),
         _ => false,
@@ -330,7 +336,7 @@ pub fn build_object(
         let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
         let fits = match class {
             CKO_SECRET_KEY => matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF),
-            _ => kt == CKK_EC,
+            _ => is_ec(Some(kt)),
         };
         if !fits {
             return err(CKR_TEMPLATE_INCONSISTENT);
@@ -539,6 +545,21 @@ fn check_key_material(
             };
             let curve = ec::curve_from_params(params)?;
             ec::check_private_scalar(curve, value)?;
+        }
+        (CKO_PRIVATE_KEY, Some(kt @ (CKK_EC_MONTGOMERY | CKK_EC_EDWARDS))) => {
+            let (Some(params), Some(value)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_VALUE)) else {
+                return err(CKR_TEMPLATE_INCOMPLETE);
+            };
+            ecx::check_private(kt, params, value)?;
+        }
+        (CKO_PUBLIC_KEY, Some(kt @ (CKK_EC_MONTGOMERY | CKK_EC_EDWARDS))) => {
+            let (Some(params), Some(point)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_EC_POINT))
+            else {
+                return err(CKR_TEMPLATE_INCOMPLETE);
+            };
+            ecx::check_public(kt, params)?;
+            let der = ecx::normalize_public(point)?;
+            obj.set(CKA_EC_POINT, der);
         }
         (CKO_PUBLIC_KEY, Some(CKK_EC)) => {
             let (Some(params), Some(point)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_EC_POINT))

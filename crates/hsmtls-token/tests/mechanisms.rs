@@ -429,11 +429,25 @@ fn key_pair(
     mechanism: CK_MECHANISM_TYPE,
     params: &[u8],
 ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
+    key_pair_with(h, mechanism, params, false)
+}
+
+/// As [`key_pair`], the private key extractable if `open`.
+fn key_pair_with(
+    h: CK_SESSION_HANDLE,
+    mechanism: CK_MECHANISM_TYPE,
+    params: &[u8],
+    open: bool,
+) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
     let mut m = mech(mechanism);
     let mut pubt = Tpl::new()
         .bytes(CKA_EC_PARAMS, params)
         .bool(CKA_VERIFY, true);
-    let mut privt = Tpl::new().bool(CKA_SIGN, true).bool(CKA_DERIVE, true);
+    let mut privt = Tpl::new()
+        .bool(CKA_SIGN, true)
+        .bool(CKA_DERIVE, true)
+        .bool(CKA_SENSITIVE, !open)
+        .bool(CKA_EXTRACTABLE, open);
     let (mut p, mut s) = (0, 0);
     let rv = unsafe {
         C_GenerateKeyPair(
@@ -536,4 +550,213 @@ fn raw_ecdsa_on_all_curves() {
     );
     assert_eq!(mi.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
     assert_eq!((mi.ulMinKeySize, mi.ulMaxKeySize), (256, 521));
+}
+
+const X25519_OID: &str = "06032b656e";
+const ED25519_OID: &str = "06032b6570";
+
+/// ECDH1_DERIVE (CKD_NULL) of `private` with `peer`, extractable output.
+fn ecdh(h: CK_SESSION_HANDLE, private: CK_OBJECT_HANDLE, peer: &[u8]) -> Result<Vec<u8>, CK_RV> {
+    let mut peer = peer.to_vec();
+    let mut p = CK_ECDH1_DERIVE_PARAMS {
+        kdf: CKD_NULL,
+        ulSharedDataLen: 0,
+        pSharedData: ptr::null_mut(),
+        ulPublicDataLen: peer.len() as _,
+        pPublicData: peer.as_mut_ptr(),
+    };
+    let mut m = mech_with(CKM_ECDH1_DERIVE, &mut p);
+    let mut t = open_tpl(None);
+    let mut k = 0;
+    match unsafe { C_DeriveKey(h, &mut m, private, t.ptr(), t.len(), &mut k) } {
+        CKR_OK => Ok(attr(h, k, CKA_VALUE).unwrap()),
+        rv => Err(rv),
+    }
+}
+
+#[test]
+fn x25519_key_pairs_and_ecdh() {
+    let (slot, h) = fresh_token();
+    // Both spellings of the curve.
+    let (pa, sa) =
+        key_pair_with(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, &hex(X25519_OID), true).unwrap();
+    let name = b"\x13\x0acurve25519";
+    let (pb, sb) = key_pair_with(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, name, true).unwrap();
+    assert_eq!(attr(h, pb, CKA_EC_PARAMS).unwrap(), name);
+    assert_eq!(
+        attr(h, sa, CKA_KEY_TYPE).unwrap(),
+        CKK_EC_MONTGOMERY.to_ne_bytes()
+    );
+    let (_, sealed) = key_pair(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, name).unwrap();
+    assert_eq!(attr(h, sealed, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    let qa = attr(h, pa, CKA_EC_POINT).unwrap();
+    let qb = attr(h, pb, CKA_EC_POINT).unwrap();
+    assert_eq!((qa.len(), &qa[..2]), (34, &[0x04, 0x20][..]));
+    // ECDH both ways, with DER and raw peer keys.
+    let z1 = ecdh(h, sa, &qb).unwrap();
+    let z2 = ecdh(h, sb, &qa[2..]).unwrap();
+    assert_eq!(z1, z2);
+    assert_eq!(z1.len(), 32);
+    // RFC 7748 §6.1 through imported keys.
+    let alice = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_EC_MONTGOMERY)
+            .bytes(CKA_EC_PARAMS, &hex(X25519_OID))
+            .bytes(
+                CKA_VALUE,
+                &hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"),
+            )
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true),
+    )
+    .unwrap();
+    let bob_public = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    assert_eq!(
+        ecdh(h, alice, &bob_public).unwrap(),
+        hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+    );
+    let bob = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_PUBLIC_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_EC_MONTGOMERY)
+            .bytes(CKA_EC_PARAMS, name)
+            .bytes(CKA_EC_POINT, &bob_public),
+    )
+    .unwrap();
+    assert_eq!(attr(h, bob, CKA_EC_POINT).unwrap()[2..], bob_public);
+    // Negative: low-order peer (all-zero output), wrong lengths, an
+    // Edwards key, an EC curve under the Montgomery mechanism.
+    assert_eq!(ecdh(h, sa, &[0; 32]), Err(CKR_MECHANISM_PARAM_INVALID));
+    assert_eq!(ecdh(h, sa, &[9; 31]), Err(CKR_MECHANISM_PARAM_INVALID));
+    let (_, se) = key_pair(h, CKM_EC_EDWARDS_KEY_PAIR_GEN, &hex(ED25519_OID)).unwrap();
+    assert_eq!(ecdh(h, se, &qb), Err(CKR_KEY_TYPE_INCONSISTENT));
+    assert_eq!(
+        key_pair(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, &hex(ED25519_OID)),
+        Err(CKR_CURVE_NOT_SUPPORTED)
+    );
+    assert_eq!(
+        key_pair(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, &hex(CURVES[0].1)),
+        Err(CKR_CURVE_NOT_SUPPORTED)
+    );
+    assert_eq!(
+        create(
+            h,
+            Tpl::new()
+                .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+                .ulong(CKA_KEY_TYPE, CKK_EC_MONTGOMERY)
+                .bytes(CKA_EC_PARAMS, &hex(X25519_OID))
+                .bytes(CKA_VALUE, &[1; 31]),
+        ),
+        Err(CKR_ATTRIBUTE_VALUE_INVALID)
+    );
+    assert_eq!(
+        create(
+            h,
+            Tpl::new()
+                .ulong(CKA_CLASS, CKO_PUBLIC_KEY)
+                .ulong(CKA_KEY_TYPE, CKK_EC_MONTGOMERY)
+                .bytes(CKA_EC_PARAMS, &hex(ED25519_OID))
+                .bytes(CKA_EC_POINT, &bob_public),
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    let mut mi: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, &mut mi) },
+        CKR_OK
+    );
+    assert_eq!(mi.flags & CKF_GENERATE_KEY_PAIR, CKF_GENERATE_KEY_PAIR);
+    assert_eq!((mi.ulMinKeySize, mi.ulMaxKeySize), (255, 255));
+}
+
+#[test]
+fn ed25519_key_pairs_and_eddsa() {
+    let (_, h) = fresh_token();
+    let (p, s) = key_pair(h, CKM_EC_EDWARDS_KEY_PAIR_GEN, b"\x13\x0cedwards25519").unwrap();
+    let mut m = mech(CKM_EDDSA);
+    let sig = sign(h, &mut m, s, b"message").unwrap();
+    assert_eq!(sig.len(), 64);
+    assert_eq!(verify(h, &mut m, p, b"message", &sig), CKR_OK);
+    assert_eq!(
+        verify(h, &mut m, p, b"massage", &sig),
+        CKR_SIGNATURE_INVALID
+    );
+    assert_eq!(
+        verify(h, &mut m, p, b"message", &sig[..63]),
+        CKR_SIGNATURE_LEN_RANGE
+    );
+    // RFC 8032 §7.1 TEST 2 through imported keys.
+    let priv_key = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_EC_EDWARDS)
+            .bytes(CKA_EC_PARAMS, &hex(ED25519_OID))
+            .bytes(
+                CKA_VALUE,
+                &hex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"),
+            )
+            .bool(CKA_SIGN, true),
+    )
+    .unwrap();
+    let expected = hex(
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
+         085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+    );
+    assert_eq!(sign(h, &mut m, priv_key, &[0x72]).unwrap(), expected);
+    let pub_key = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_PUBLIC_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_EC_EDWARDS)
+            .bytes(CKA_EC_PARAMS, &hex(ED25519_OID))
+            .bytes(
+                CKA_EC_POINT,
+                &hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"),
+            ),
+    )
+    .unwrap();
+    assert_eq!(verify(h, &mut m, pub_key, &[0x72], &expected), CKR_OK);
+    // Pure Ed25519 through CK_EDDSA_PARAMS too; ph / context refused.
+    let mut ep = CK_EDDSA_PARAMS {
+        phFlag: 0,
+        ulContextDataLen: 0,
+        pContextData: ptr::null_mut(),
+    };
+    let mut mp = mech_with(CKM_EDDSA, &mut ep);
+    assert_eq!(sign(h, &mut mp, priv_key, &[0x72]).unwrap(), expected);
+    ep.phFlag = 1;
+    let mut mp = mech_with(CKM_EDDSA, &mut ep);
+    assert_eq!(
+        sign(h, &mut mp, priv_key, &[0x72]),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    let mut ctx = *b"ctx";
+    ep.phFlag = 0;
+    ep.pContextData = ctx.as_mut_ptr();
+    ep.ulContextDataLen = 3;
+    let mut mp = mech_with(CKM_EDDSA, &mut ep);
+    assert_eq!(
+        sign(h, &mut mp, priv_key, &[0x72]),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    // Single-part; wrong key types.
+    unsafe {
+        assert_eq!(C_SignInit(h, &mut m, s), CKR_OK);
+        let mut d = [1u8; 4];
+        assert_eq!(
+            C_SignUpdate(h, d.as_mut_ptr(), 4),
+            CKR_FUNCTION_NOT_SUPPORTED
+        );
+    }
+    let (_, sx) = key_pair(h, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, &hex(X25519_OID)).unwrap();
+    assert_eq!(sign(h, &mut m, sx, b"m"), Err(CKR_KEY_TYPE_INCONSISTENT));
+    let (_, sec) = key_pair(h, CKM_EC_KEY_PAIR_GEN, &hex(CURVES[0].1)).unwrap();
+    assert_eq!(sign(h, &mut m, sec, b"m"), Err(CKR_KEY_TYPE_INCONSISTENT));
+    let mut ecdsa = mech(CKM_ECDSA_SHA256);
+    assert_eq!(sign(h, &mut ecdsa, s, b"m"), Err(CKR_KEY_TYPE_INCONSISTENT));
 }

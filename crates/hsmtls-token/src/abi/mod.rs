@@ -204,6 +204,17 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 server_or_client: t.ulServerOrClient,
             }
         }
+        CKM_EDDSA if !none => {
+            // SAFETY: as for `param`.
+            let e: CK_EDDSA_PARAMS = unsafe { param(m) }?;
+            Param::Eddsa {
+                prehash: e.phFlag != 0,
+                // SAFETY: valid for the stated length (contract).
+                context: unsafe { bytes(e.pContextData, e.ulContextDataLen) }
+                    .map_err(pbad)?
+                    .to_vec(),
+            }
+        }
         CKM_HKDF_DERIVE | CKM_HKDF_DATA => {
             use crate::mechanisms::hkdf::{HkdfParams, Salt};
             // SAFETY: as for `param`.

@@ -366,7 +366,7 @@ pub fn verify(m: &Mechanism, key: &Object) -> Result<Box<dyn Verify>> {
 }
 
 /// `CKM_ECDH1_DERIVE` with `CKD_NULL` (SEC 1 §3.3.1): the x-coordinate of
-/// `d·Q`, truncated to `CKA_VALUE_LEN` (leftmost bytes) if given.
+/// `d·Q` (with an X25519 key: the RFC 7748 output), truncated to `CKA_VALUE_LEN` (leftmost bytes) if given.
 pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let Param::Ecdh1 {
         kdf,
@@ -379,13 +379,17 @@ pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     if *kdf != CKD_NULL || !shared.is_empty() {
         return err(CKR_MECHANISM_PARAM_INVALID);
     }
-    let curve = curve_of(base)?;
-    if base.class() != CKO_PRIVATE_KEY {
-        return err(CKR_KEY_TYPE_INCONSISTENT);
-    }
-    let peer = raw_point(curve, public).ok_or(Error::new(CKR_MECHANISM_PARAM_INVALID))?;
-    let key = EcdhPrivateKey::from_scalar(curve, base.secret_value()?)?;
-    let z = key.agree(peer)?;
+    let z = if base.key_type() == Some(CKK_EC_MONTGOMERY) {
+        super::ecx::x25519(base, public)?
+    } else {
+        let curve = curve_of(base)?;
+        if base.class() != CKO_PRIVATE_KEY {
+            return err(CKR_KEY_TYPE_INCONSISTENT);
+        }
+        let peer = raw_point(curve, public).ok_or(Error::new(CKR_MECHANISM_PARAM_INVALID))?;
+        let key = EcdhPrivateKey::from_scalar(curve, base.secret_value()?)?;
+        key.agree(peer)?
+    };
     let len = match tpl.ulong(CKA_VALUE_LEN) {
         Some(n) if n as usize > z.len() || n == 0 => return err(CKR_TEMPLATE_INCONSISTENT),
         Some(n) => n as usize,

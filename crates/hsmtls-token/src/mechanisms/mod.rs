@@ -12,6 +12,7 @@ use crate::object::Object;
 pub mod aes;
 pub mod digest;
 pub mod ec;
+pub mod ecx;
 pub mod hkdf;
 pub mod hmac;
 pub mod secret;
@@ -105,6 +106,13 @@ pub enum Param {
     },
     /// `CK_HKDF_PARAMS`.
     Hkdf(hkdf::HkdfParams),
+    /// `CK_EDDSA_PARAMS`.
+    Eddsa {
+        /// `phFlag`.
+        prehash: bool,
+        /// The context.
+        context: Vec<u8>,
+    },
     /// `CK_TLS_KDF_PARAMS`.
     TlsKdf {
         /// PRF hash.
@@ -287,6 +295,7 @@ impl Entry {
 }
 
 const EC_FLAGS: CK_FLAGS = CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+const ECX_FLAGS: CK_FLAGS = CKF_EC_OID | CKF_EC_CURVENAME;
 
 macro_rules! entry {
     ($m:expr, $min:expr, $max:expr $(, $field:ident = $val:expr)* $(,)?) => {
@@ -342,10 +351,33 @@ pub static REGISTRY: &[Entry] = &[
     ),
     entry!(
         CKM_ECDH1_DERIVE,
-        256,
+        255,
         521,
-        extra = EC_FLAGS,
+        extra = EC_FLAGS | CKF_EC_CURVENAME,
         derive = Some(ec::derive)
+    ),
+    // Montgomery and Edwards curves (§2.3.6–§2.3.8): 25519 only.
+    entry!(
+        CKM_EC_MONTGOMERY_KEY_PAIR_GEN,
+        255,
+        255,
+        extra = ECX_FLAGS,
+        generate_key_pair = Some(ecx::generate_montgomery)
+    ),
+    entry!(
+        CKM_EC_EDWARDS_KEY_PAIR_GEN,
+        255,
+        255,
+        extra = ECX_FLAGS,
+        generate_key_pair = Some(ecx::generate_edwards)
+    ),
+    entry!(
+        CKM_EDDSA,
+        255,
+        255,
+        extra = ECX_FLAGS,
+        sign = Some(ecx::sign),
+        verify = Some(ecx::verify)
     ),
     // Generic secrets and HMAC (§6.1, §6.43); sizes in bytes.
     entry!(
