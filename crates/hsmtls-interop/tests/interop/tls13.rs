@@ -993,3 +993,309 @@ fn tls13_tlslite_client_to_server_brainpool() {
         }
     }
 }
+
+// ------------------------------------------------------------ GnuTLS 3.7
+
+const NS_PORT: u16 = 4433;
+const NS_ADDR: &str = "127.0.0.1:4433";
+const GNUTLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+
+fn gnutls_tools() -> bool {
+    hsmtls_interop::require_netns(&["gnutls-serv", "gnutls-cli", "ss", "stdbuf"])
+}
+
+/// gnutls-cli to port 4433 (`localhost`) with `priority` and `extra`.
+fn gnutls_cli13(kind: &str, priority: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "gnutls-cli".into(),
+        "-p".into(),
+        NS_PORT.to_string(),
+        "--x509cafile".into(),
+        p(kind, "ca.pem"),
+        "--priority".into(),
+        priority.into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v.push("localhost".into());
+    v
+}
+
+/// gnutls-cli → our server, one namespace per certificate kind: every
+/// suite; with the ECDSA P-256 server also every group, `--resume` and
+/// the inline `^rekey^` (KeyUpdate with update_requested).
+#[test]
+fn tls13_gnutls_cli_to_server() {
+    if !gnutls_tools() {
+        return;
+    }
+    for c in CERTS13 {
+        let mut ns = hsmtls_interop::Netns::new()
+            .server(crate::common::hsmtls_server_argv(
+                NS_ADDR,
+                c.kind,
+                &["--http"],
+            ))
+            .wait_port(NS_PORT)
+            .stdin(GET);
+        // (gnutls-cli, expected suite desc, group, resumed)
+        let mut cases: Vec<(Vec<String>, &str, &str, bool)> = Vec::new();
+        for s in SUITES13 {
+            let prio = format!("{GNUTLS13}:-CIPHER-ALL:{}", s.gnutls);
+            cases.push((
+                gnutls_cli13(c.kind, &prio, &[]),
+                s.gnutls_desc,
+                "X25519",
+                false,
+            ));
+        }
+        if c.kind == "ecdsa-p256" {
+            for g in GROUPS13 {
+                let prio = format!("{GNUTLS13}:-GROUP-ALL:+GROUP-{}", g.gnutls);
+                cases.push((
+                    gnutls_cli13(c.kind, &prio, &[]),
+                    "(AES-128-GCM)",
+                    g.gnutls,
+                    false,
+                ));
+            }
+            cases.push((
+                gnutls_cli13(c.kind, GNUTLS13, &["--resume"]),
+                "(AES-128-GCM)",
+                "X25519",
+                true,
+            ));
+        }
+        for (argv, ..) in &cases {
+            ns = ns.client(argv);
+        }
+        let rekey = c.kind == "ecdsa-p256";
+        if rekey {
+            // The rekey line first, then the request under the new keys.
+            let argv = gnutls_cli13(c.kind, GNUTLS13, &["--inline-commands"]);
+            let line = hsmtls_interop::sh_join(&argv);
+            ns = ns.client_sh(&format!(
+                "printf '^rekey^\\nGET / HTTP/1.0\\r\\n\\r\\n' | {line}"
+            ));
+        }
+        let out = ns.run();
+        let mut expect: Vec<(&str, bool)> = Vec::new();
+        for ((_, desc, group, resumed), cl) in cases.iter().zip(&out.clients) {
+            assert_eq!(cl.status, Some(0), "{out}");
+            let o = &cl.output;
+            let want = format!(
+                "- Description: (TLS1.3-X.509)-(ECDHE-{group})-({})-{desc}\n",
+                c.gnutls
+            );
+            assert!(o.contains(&want), "want {want:?}\n{out}");
+            assert!(o.contains("- Status: The certificate is trusted."), "{out}");
+            assert_eq!(
+                o.contains("*** This is a resumed session"),
+                *resumed,
+                "{out}"
+            );
+            assert!(o.contains("Protocol  : TLSv1.3\n"), "{out}");
+            let reused = if *resumed { "yes" } else { "no" };
+            assert!(o.contains(&format!("Reused    : {reused}\n")), "{out}");
+            expect.push(("no", false));
+            if *resumed {
+                expect.push(("yes", true));
+            }
+        }
+        if rekey {
+            let cl = out.clients.last().unwrap();
+            assert_eq!(cl.status, Some(0), "{out}");
+            assert!(cl.output.contains("- Rekey was completed"), "{out}");
+            assert!(cl.output.contains("Protocol  : TLSv1.3\n"), "{out}");
+            expect.push(("no", false));
+        }
+        let lines = Summary::all_server(&out.server_output);
+        assert_eq!(lines.len(), expect.len(), "{out}");
+        for (sum, (resumed, _)) in lines.iter().zip(&expect) {
+            assert_eq!(sum.get("version"), "TLSv1.3", "{out}");
+            assert_eq!(sum.get("resumed"), *resumed, "{out}");
+        }
+    }
+}
+
+/// gnutls-cli with a client certificate → our server requiring one; and
+/// without one: refused (certificate_required).
+#[test]
+fn tls13_gnutls_cli_mutual_auth_with_server() {
+    if !gnutls_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let ca = p(k, "ca.pem");
+    let (cert, key) = (p(k, "client.chain.pem"), p(k, "client.key"));
+    let out = hsmtls_interop::Netns::new()
+        .server(crate::common::hsmtls_server_argv(
+            NS_ADDR,
+            k,
+            &["--http", "--require-client-cert", "--ca", &ca],
+        ))
+        .wait_port(NS_PORT)
+        .stdin(GET)
+        .client(gnutls_cli13(
+            k,
+            GNUTLS13,
+            &["--x509certfile", &cert, "--x509keyfile", &key],
+        ))
+        .client(gnutls_cli13(k, GNUTLS13, &[]))
+        .run();
+    let c = &out.clients[0];
+    assert_eq!(c.status, Some(0), "{out}");
+    assert!(c.output.contains("(TLS1.3-X.509)"), "{out}");
+    assert!(c.output.contains("Client certificate: yes\n"), "{out}");
+    let c = &out.clients[1];
+    assert!(!c.output.contains("Protocol  : TLSv1.3"), "{out}");
+    assert!(
+        out.server_output.contains("hsmtls: connection failed: ")
+            && out.server_output.contains("certificate"),
+        "{out}"
+    );
+}
+
+/// gnutls-serv's per-connection blocks.
+fn serv_blocks13(out: &hsmtls_interop::NetnsOutput) -> Vec<&str> {
+    out.server_output
+        .split("* Accepted connection")
+        .skip(1)
+        .collect()
+}
+
+/// gnutls-serv `--http` (TLS 1.3 only) with the ECDSA P-256 and RSA
+/// chains, plus `extra`.
+fn gnutls_serv13(extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "gnutls-serv".into(),
+        "--http".into(),
+        "-p".into(),
+        NS_PORT.to_string(),
+    ];
+    for k in ["ecdsa-p256", "rsa2048"] {
+        v.extend([
+            "--x509certfile".into(),
+            p(k, "server.chain.pem"),
+            "--x509keyfile".into(),
+            p(k, "server.key"),
+        ]);
+    }
+    v.extend(["--priority".into(), GNUTLS13.into()]);
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+/// hsmtls client → gnutls-serv: every suite, every group, `--reconnect`
+/// (ticket), `--key-update`; gnutls-serv's page says TLS1.3 each time.
+#[test]
+fn tls13_client_to_gnutls_serv() {
+    if !gnutls_tools() {
+        return;
+    }
+    let ca = p("ecdsa-p256", "ca.pem");
+    // (args, suite, group, reconnect)
+    let mut cases: Vec<(Vec<&str>, &str, Option<&str>, bool)> = Vec::new();
+    for s in SUITES13 {
+        cases.push((vec!["--tls13", "--ciphers", s.iana], s.iana, None, false));
+    }
+    for g in GROUPS13 {
+        cases.push((
+            vec!["--groups", g.iana, "--ciphers", "TLS_AES_256_GCM_SHA384"],
+            "TLS_AES_256_GCM_SHA384",
+            Some(g.iana),
+            false,
+        ));
+    }
+    cases.push((
+        vec!["--reconnect", "--ciphers", "TLS_CHACHA20_POLY1305_SHA256"],
+        "TLS_CHACHA20_POLY1305_SHA256",
+        None,
+        true,
+    ));
+    cases.push((
+        vec!["--key-update", "--ciphers", "TLS_AES_128_GCM_SHA256"],
+        "TLS_AES_128_GCM_SHA256",
+        None,
+        false,
+    ));
+    let mut ns = hsmtls_interop::Netns::new()
+        .server(gnutls_serv13(&[]))
+        .wait_port(NS_PORT)
+        .stdin(GET);
+    for (a, ..) in &cases {
+        let mut args = vec!["--ca", &ca];
+        args.extend(a.iter().copied());
+        ns = ns.client(crate::common::hsmtls_client_argv(NS_ADDR, &args));
+    }
+    let out = ns.run();
+    let blocks = serv_blocks13(&out);
+    for ((_, suite, group, reconnect), c) in cases.iter().zip(&out.clients) {
+        assert_eq!(c.status, Some(0), "{out}");
+        if *reconnect {
+            let first = Summary::parse(&c.output, "hsmtls: first: ").expect("first");
+            first.check13(suite, *group, false, &out);
+            let again = Summary::parse(&c.output, "hsmtls: reconnect: ").expect("again");
+            again.check13(suite, None, true, &out);
+        } else {
+            let sum = Summary::parse(&c.output, "hsmtls: ").expect("summary");
+            sum.check13(suite, *group, false, &out);
+        }
+        assert!(
+            c.output
+                .contains("<TD>Protocol version:</TD><TD>TLS1.3</TD>"),
+            "{out}"
+        );
+    }
+    assert!(
+        blocks
+            .iter()
+            .any(|b| b.contains("*** This is a resumed session")),
+        "{out}"
+    );
+}
+
+/// hsmtls client with its certificate → gnutls-serv requiring one: the
+/// certificate is verified there; without one we are refused.
+#[test]
+fn tls13_client_mutual_auth_to_gnutls_serv() {
+    if !gnutls_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let ca = p(k, "ca.pem");
+    let (cert, key) = (p(k, "client.chain.pem"), p(k, "client.key"));
+    let out = hsmtls_interop::Netns::new()
+        .server(gnutls_serv13(&[
+            "--require-client-cert",
+            "--verify-client-cert",
+            "--x509cafile",
+            &ca,
+        ]))
+        .wait_port(NS_PORT)
+        .stdin(GET)
+        .client(crate::common::hsmtls_client_argv(
+            NS_ADDR,
+            &["--ca", &ca, "--cert", &cert, "--key", &key],
+        ))
+        .client(crate::common::hsmtls_client_argv(NS_ADDR, &["--ca", &ca]))
+        .run();
+    let c = &out.clients[0];
+    assert_eq!(c.status, Some(0), "{out}");
+    let sum = Summary::parse(&c.output, "hsmtls: ").expect("summary");
+    assert_eq!(sum.get("version"), "TLSv1.3", "{out}");
+    let blocks = serv_blocks13(&out);
+    assert!(
+        blocks
+            .first()
+            .is_some_and(|b| b.contains("- Status: The certificate is trusted.")
+                && b.contains("Subject: CN=hsmtls test ecdsa-p256 client,O=hsmtls test")),
+        "{out}"
+    );
+    let c = &out.clients[1];
+    assert!(!c.output.contains("<TD>TLS1.3</TD>"), "{out}");
+    assert!(
+        out.server_output.contains("No certificate was found")
+            || out.server_output.contains("Error in handshake"),
+        "{out}"
+    );
+}
