@@ -277,6 +277,16 @@ pub(crate) fn handle_server_hello(
     let hello_hash = st.transcript.current_hash()?;
     let secrets = schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
     tls13::install(cx, schedule, &secrets.server, false)?;
+    // §D.4: in middlebox mode one change_cipher_spec goes before our second
+    // flight (already sent before the second ClientHello after a retry).
+    let middlebox = !st.client_hello.session_id.is_empty();
+    if middlebox && !st.retried {
+        cx.send_change_cipher_spec()?;
+    }
+    // §7.3: from here on we write under the client handshake traffic
+    // secret, so an alert about the server's flight is protected as the
+    // server expects (it reads with that secret since its ServerHello).
+    tls13::install(cx, schedule, &secrets.client, true)?;
 
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
     cx.info.cipher_suite = Some(suite.suite);
@@ -298,7 +308,6 @@ pub(crate) fn handle_server_hello(
                 handshake_secret: Some(handshake_secret),
                 resumed: psk.is_some(),
                 certificate_request: None,
-                middlebox: !st.client_hello.session_id.is_empty(),
             },
         },
     ))
@@ -393,7 +402,6 @@ struct Handshake {
     handshake_secret: Option<tls13::HandshakeSecret>,
     resumed: bool,
     certificate_request: Option<CertificateRequest13>,
-    middlebox: bool,
 }
 
 pub(crate) enum State {
@@ -653,11 +661,7 @@ impl ExpectFinished {
         let server_finished_hash = hs.transcript.current_hash()?;
         let app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
 
-        // Our flight under the client handshake traffic secret.
-        if hs.middlebox {
-            cx.send_change_cipher_spec()?;
-        }
-        tls13::install(cx, schedule, &hs.secrets.client, true)?;
+        // Our flight, under the client handshake traffic secret.
         if let Some(request) = hs.certificate_request.take() {
             send_client_certificate(cx, &mut hs, &request)?;
         }
