@@ -471,6 +471,12 @@ pub struct TestStore {
     corrupt_tickets: std::sync::atomic::AtomicBool,
     /// Copies of the traffic keys, in order of derivation.
     pub traffic_keys: Mutex<Vec<Tls12TrafficKeys>>,
+    /// Copies of every TLS 1.3 record protector handed out, in order of
+    /// derivation (a client: server handshake, client handshake, client
+    /// application, server application, then one per KeyUpdate; a server:
+    /// server handshake, client handshake, server application, client
+    /// application, …).
+    pub tls13_protectors: Mutex<Vec<Box<dyn hsmtls::keys::RecordProtector>>>,
 }
 
 impl Default for TestStore {
@@ -487,7 +493,25 @@ impl TestStore {
             corrupt_finished: Mutex::new(None),
             corrupt_tickets: std::sync::atomic::AtomicBool::new(false),
             traffic_keys: Mutex::new(Vec::new()),
+            tls13_protectors: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Takes the copy of the `index`th TLS 1.3 record protector derived
+    /// (see [`TestStore::tls13_protectors`]).
+    pub fn take_tls13_protector(&self, index: usize) -> Box<dyn hsmtls::keys::RecordProtector> {
+        let mut list = self.tls13_protectors.lock().unwrap();
+        assert!(
+            index < list.len(),
+            "only {} TLS 1.3 protectors derived",
+            list.len()
+        );
+        list.remove(index)
+    }
+
+    /// How many TLS 1.3 record protectors were derived so far.
+    pub fn tls13_protector_count(&self) -> usize {
+        self.tls13_protectors.lock().unwrap().len()
     }
 
     /// From now on, flips a bit of every `verify_data` computed for `label`.
@@ -660,6 +684,10 @@ impl KeyStore for TestStore {
         traffic_secret: &Secret,
         aead: hsmtls::keys::AeadAlgorithm,
     ) -> Result<Box<dyn hsmtls::keys::RecordProtector>, KeyError> {
+        let copy = self
+            .soft
+            .tls13_record_protector(hash, traffic_secret, aead)?;
+        self.tls13_protectors.lock().unwrap().push(copy);
         self.soft.tls13_record_protector(hash, traffic_secret, aead)
     }
 }
@@ -682,4 +710,52 @@ pub fn seal_record(
         body,
     }
     .encode()
+}
+
+/// Seals `content` as one TLS 1.3 record (RFC 8446 §5.2): the inner
+/// plaintext is `content || inner_type || zeros(padding)`, the outer type
+/// application_data.
+pub fn seal_record13(
+    protector: &mut dyn hsmtls::keys::RecordProtector,
+    seq: u64,
+    inner_type: u8,
+    content: &[u8],
+    padding: usize,
+) -> Vec<u8> {
+    let version = ProtocolVersion::TLSv1_2.to_u16();
+    let mut inner = content.to_vec();
+    inner.push(inner_type);
+    inner.resize(inner.len() + padding, 0);
+    let mut body = Vec::new();
+    protector
+        .seal(
+            seq,
+            ContentType::ApplicationData.to_u8(),
+            version,
+            &inner,
+            &mut body,
+        )
+        .expect("seal");
+    Record {
+        typ: ContentType::ApplicationData.to_u8(),
+        version,
+        body,
+    }
+    .encode()
+}
+
+/// Opens a TLS 1.3 record's body sealed at `seq`: the inner content type
+/// and the content (padding removed).
+pub fn open_record13(
+    protector: &mut dyn hsmtls::keys::RecordProtector,
+    seq: u64,
+    record: &Record,
+) -> (u8, Vec<u8>) {
+    let mut body = record.body.clone();
+    let range = protector
+        .open(seq, record.typ, record.version, &mut body)
+        .expect("open");
+    let inner = &body[range];
+    let at = inner.iter().rposition(|b| *b != 0).expect("inner type");
+    (inner[at], inner[..at].to_vec())
 }
