@@ -326,6 +326,23 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The DER `subject` Name (tag and length included) of an X.509
+/// certificate, for `CKA_SUBJECT`.
+pub(crate) fn certificate_subject(cert: &[u8]) -> Option<Vec<u8>> {
+    let (cert, _) = expect(cert, 0x30)?;
+    let (mut tbs, _) = expect(cert, 0x30)?;
+    // [0] EXPLICIT version, optional.
+    if tbs.first() == Some(&0xa0) {
+        tbs = read_tlv(tbs)?.2;
+    }
+    for tag in [0x02, 0x30, 0x30, 0x30] {
+        // serialNumber, signature, issuer, validity
+        tbs = expect(tbs, tag)?.1;
+    }
+    let (_, _, rest) = read_tlv(tbs)?;
+    Some(tbs[..tbs.len() - rest.len()].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,3 +419,4 @@ mod tests {
         );
     }
 }
+

@@ -625,6 +625,62 @@ impl Module {
         check("C_Login", rv)
     }
 
+    /// `C_Login` as `user` (`CKU_SO` or `CKU_USER`), already-logged-in
+    /// counting as success.
+    pub(crate) fn login_as(
+        &self,
+        session: CK_SESSION_HANDLE,
+        user: sys::CK_USER_TYPE,
+        pin: &[u8],
+    ) -> CkResult<()> {
+        let f = func!(self, C_Login);
+        // SAFETY: the token reads `pin.len()` bytes during the call.
+        let rv = unsafe {
+            f(
+                session,
+                user,
+                pin.as_ptr() as *mut u8,
+                pin.len() as CK_ULONG,
+            )
+        };
+        if rv == sys::CKR_USER_ALREADY_LOGGED_IN {
+            return Ok(());
+        }
+        check("C_Login", rv)
+    }
+
+    pub(crate) fn logout(&self, session: CK_SESSION_HANDLE) -> CkResult<()> {
+        let f = func!(self, C_Logout);
+        // SAFETY: plain handle argument.
+        check("C_Logout", unsafe { f(session) })
+    }
+
+    /// `C_InitToken`: `label` padded with blanks to 32 bytes.
+    pub(crate) fn init_token(&self, slot: CK_SLOT_ID, so_pin: &[u8], label: &str) -> CkResult<()> {
+        let f = func!(self, C_InitToken);
+        let mut padded = [b' '; 32];
+        let n = label.len().min(32);
+        padded[..n].copy_from_slice(&label.as_bytes()[..n]);
+        // SAFETY: the token reads `so_pin.len()` bytes and 32 label bytes.
+        check("C_InitToken", unsafe {
+            f(
+                slot,
+                so_pin.as_ptr() as *mut u8,
+                so_pin.len() as CK_ULONG,
+                padded.as_mut_ptr(),
+            )
+        })
+    }
+
+    /// `C_InitPIN` (the SO is logged in on `session`).
+    pub(crate) fn init_pin(&self, session: CK_SESSION_HANDLE, pin: &[u8]) -> CkResult<()> {
+        let f = func!(self, C_InitPIN);
+        // SAFETY: the token reads `pin.len()` bytes during the call.
+        check("C_InitPIN", unsafe {
+            f(session, pin.as_ptr() as *mut u8, pin.len() as CK_ULONG)
+        })
+    }
+
     pub(crate) fn generate_random(
         &self,
         session: CK_SESSION_HANDLE,

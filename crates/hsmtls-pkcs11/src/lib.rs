@@ -46,6 +46,7 @@ mod config;
 mod der;
 mod ffi;
 mod objects;
+mod provision;
 mod record;
 mod uri;
 
@@ -73,6 +74,7 @@ pub use config::{
 };
 pub use ffi::Ck;
 pub use objects::ObjectKind;
+pub use provision::init_token;
 pub use uri::{ObjectType, Pkcs11Uri, UriError};
 
 use ffi::{Attr, Mech, Module, Randoms, CK_MECHANISM_TYPE, CK_OBJECT_HANDLE, CK_SESSION_HANDLE};
@@ -218,6 +220,9 @@ impl Plan {
         self.mechanisms.contains(&m)
     }
 }
+
+/// A private key's `C_CreateObject` template, its algorithm and public key.
+type KeyTemplate = (Vec<Attr>, PublicKeyAlgorithm, Option<Vec<u8>>);
 
 /// One live object's protection, as [`Pkcs11Store::audit_live_objects`]
 /// reads it from the token.
@@ -793,17 +798,47 @@ impl Pkcs11Store {
         label: &str,
         id: &[u8],
     ) -> Result<PrivateKey, KeyError> {
+        let (template, algorithm, public) =
+            self.private_key_template(der_or_pem, label, id, false)?;
+        let session = self.token.session().map_err(store_err)?;
+        let handle = self
+            .token
+            .module
+            .create_object(session.handle, &template)
+            .map_err(|e| KeyError::InvalidKey(e.to_string()))?;
+        let object = PrivateKeyObject {
+            id: next_id(),
+            store: self.id,
+            algorithm,
+            key: TokenObject::new(&self.token, handle, ObjectKind::PrivateKey),
+            public,
+        };
+        Ok(PrivateKey::new(Box::new(object), algorithm))
+    }
+
+    /// The `C_CreateObject` template of a private key file; `persistent`
+    /// makes it a token object (`CKA_TOKEN`, `CKA_PRIVATE`).
+    pub(crate) fn private_key_template(
+        &self,
+        der_or_pem: &[u8],
+        label: &str,
+        id: &[u8],
+        persistent: bool,
+    ) -> Result<KeyTemplate, KeyError> {
         let parsed = der::parse_private_key(der_or_pem)
             .ok_or_else(|| KeyError::InvalidKey("not a PKCS#8, SEC 1 or PKCS#1 key".into()))?;
         let mut template = vec![
             Attr::ulong(sys::CKA_CLASS, sys::CKO_PRIVATE_KEY),
-            Attr::bool(sys::CKA_TOKEN, false),
+            Attr::bool(sys::CKA_TOKEN, persistent),
             Attr::bool(sys::CKA_SENSITIVE, true),
             Attr::bool(sys::CKA_EXTRACTABLE, false),
             Attr::bool(sys::CKA_SIGN, true),
             Attr::bytes(sys::CKA_LABEL, label.as_bytes()),
             Attr::bytes(sys::CKA_ID, id),
         ];
+        if persistent {
+            template.push(Attr::bool(sys::CKA_PRIVATE, true));
+        }
         let (algorithm, public) = match &parsed {
             der::ParsedKey::Ec {
                 group,
@@ -838,20 +873,7 @@ impl Pkcs11Store {
                 )
             }
         };
-        let session = self.token.session().map_err(store_err)?;
-        let handle = self
-            .token
-            .module
-            .create_object(session.handle, &template)
-            .map_err(|e| KeyError::InvalidKey(e.to_string()))?;
-        let object = PrivateKeyObject {
-            id: next_id(),
-            store: self.id,
-            algorithm,
-            key: TokenObject::new(&self.token, handle, ObjectKind::PrivateKey),
-            public,
-        };
-        Ok(PrivateKey::new(Box::new(object), algorithm))
+        Ok((template, algorithm, public))
     }
 
     /// Generates an EC signing key pair in the token (session objects,
@@ -1599,6 +1621,12 @@ impl KeyStore for Pkcs11Store {
             SecretValue::Token(ms) => ms,
         };
         let (mac_len, key_len, iv_len) = cipher.key_block_shape();
+        // Ask for the suite's real key-block shape (RFC 5246 Appendix C:
+        // 16-byte IVs for AES-CBC): hsmtls-token accepts only real shapes,
+        // so short keys cannot turn key stream into IVs. TLS 1.2 CBC
+        // records carry explicit IVs, so these bytes (after every key in
+        // the block) are not used.
+        let iv_len = if cipher.is_cbc() { 16 } else { iv_len };
         let locked = !self.plan.software_records;
         let mut template = secret_template(write_key_type(cipher), locked);
         template.push(Attr::bool(sys::CKA_ENCRYPT, true));

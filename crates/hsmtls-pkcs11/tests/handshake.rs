@@ -9,165 +9,16 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use common::audit::{check_isolation, Auditing};
 use common::tls::{configs, handshake, pki, SUITES};
 use hsmtls::msgs::enums::{CipherSuite, NamedGroup};
-use hsmtls_keys::{
-    Capabilities, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup, KeyShare,
-    KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel, RecordCipher, Secret,
-    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
-};
-use hsmtls_pkcs11::{ObjectAudit, ObjectKind, Pkcs11Store};
 use hsmtls_soft::SoftStore;
-
-/// `CKR_ATTRIBUTE_SENSITIVE` (PKCS#11 v2.40 §5.1).
-const CKR_ATTRIBUTE_SENSITIVE: u64 = 0x11;
 
 /// One test at a time on the token: the session-object count is
 /// per application, shared by every store on the module.
 static TOKEN: Mutex<()> = Mutex::new(());
-
-/// Forwards to the PKCS#11 store and, at the points where the handshake's
-/// secrets are alive, reads their protection from the token.
-#[derive(Debug)]
-struct Auditing {
-    inner: Arc<Pkcs11Store>,
-    audits: Mutex<Vec<ObjectAudit>>,
-}
-
-impl Auditing {
-    fn audit(&self) {
-        let found = self.inner.audit_live_objects().expect("audit the token");
-        self.audits.lock().unwrap().extend(found);
-    }
-}
-
-impl KeyStore for Auditing {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        self.inner.random(level, out)
-    }
-    fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError> {
-        self.inner.hasher(algorithm)
-    }
-    fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
-        let r = self.inner.start_key_exchange(group);
-        self.audit();
-        r
-    }
-    fn complete_key_exchange(&self, share: KeyShare, peer: &[u8]) -> Result<Secret, KeyError> {
-        self.audit();
-        self.inner.complete_key_exchange(share, peer)
-    }
-    fn tls12_master_secret(
-        &self,
-        pre_master: Secret,
-        prf: HashAlgorithm,
-        seed: MasterSecretSeed<'_>,
-    ) -> Result<Secret, KeyError> {
-        self.audit(); // the pre-master is alive
-        self.inner.tls12_master_secret(pre_master, prf, seed)
-    }
-    fn tls12_verify_data(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: FinishedLabel,
-        hash: &[u8],
-    ) -> Result<[u8; 12], KeyError> {
-        self.audit(); // master and traffic keys are alive
-        self.inner.tls12_verify_data(master, prf, label, hash)
-    }
-    fn tls12_traffic_keys(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        client_random: &[u8; 32],
-        server_random: &[u8; 32],
-        cipher: RecordCipher,
-    ) -> Result<Tls12TrafficKeys, KeyError> {
-        let r = self
-            .inner
-            .tls12_traffic_keys(master, prf, client_random, server_random, cipher);
-        self.audit();
-        r
-    }
-    fn tls12_export(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: &[u8],
-        seed: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.inner.tls12_export(master, prf, label, seed, out)
-    }
-    fn sign(
-        &self,
-        key: &PrivateKey,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>, KeyError> {
-        self.inner.sign(key, algorithm, message)
-    }
-    fn verify(
-        &self,
-        key: &PublicKey<'_>,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), KeyError> {
-        self.inner.verify(key, algorithm, message, signature)
-    }
-    fn new_ticket_key(&self) -> Result<TicketKey, KeyError> {
-        self.inner.new_ticket_key()
-    }
-    fn ticket_seal(
-        &self,
-        key: &TicketKey,
-        secret: &Secret,
-        state: &[u8],
-    ) -> Result<Vec<u8>, KeyError> {
-        self.inner.ticket_seal(key, secret, state)
-    }
-    fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
-        self.inner.ticket_open(key, ticket)
-    }
-}
-
-fn check_isolation(audits: &[ObjectAudit], what: &str) {
-    assert!(!audits.is_empty(), "{what}: no secret object audited");
-    for a in audits {
-        assert_eq!(a.sensitive, Some(true), "{what}: {a:?} not CKA_SENSITIVE");
-        assert_eq!(a.extractable, Some(false), "{what}: {a:?} CKA_EXTRACTABLE");
-        assert_eq!(
-            a.value_rv, CKR_ATTRIBUTE_SENSITIVE,
-            "{what}: CKA_VALUE of {a:?} not refused with CKR_ATTRIBUTE_SENSITIVE"
-        );
-    }
-    let kinds: HashSet<ObjectKind> = audits.iter().map(|a| a.kind).collect();
-    for kind in [
-        ObjectKind::KeyShare,
-        ObjectKind::PreMaster,
-        ObjectKind::Master,
-        ObjectKind::TrafficKey,
-    ] {
-        assert!(kinds.contains(&kind), "{what}: no {kind:?} was seen alive");
-    }
-    if what.contains("CBC") {
-        assert!(
-            kinds.contains(&ObjectKind::MacKey),
-            "{what}: no MAC key seen"
-        );
-    }
-}
 
 /// `token_is_client`: the hsmtls client runs on NSS and the server on the
 /// software store; otherwise the server runs on NSS with its key in NSS.
@@ -207,10 +58,7 @@ fn run_matrix(token_is_client: bool) {
                         },
                         if p384 { "P-384" } else { "P-256" }
                     );
-                    let auditing = Arc::new(Auditing {
-                        inner: nss.clone(),
-                        audits: Mutex::new(Vec::new()),
-                    });
+                    let auditing = Arc::new(Auditing::new(nss.clone()));
                     let suite = CipherSuite::from_name(suite_name).unwrap();
                     let (client, server) = if token_is_client {
                         let key = soft.import_private_key(pki.key).unwrap();
@@ -222,7 +70,7 @@ fn run_matrix(token_is_client: bool) {
                     };
                     handshake(&client, &server, etm);
                     drop((client, server));
-                    check_isolation(&auditing.audits.lock().unwrap(), &what);
+                    check_isolation(&auditing.audits(), &what);
                     assert_eq!(
                         nss.session_object_count().unwrap(),
                         baseline,

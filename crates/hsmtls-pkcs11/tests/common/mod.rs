@@ -3,6 +3,7 @@
 //! not installed.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod tls;
 
 use std::path::Path;
@@ -92,4 +93,85 @@ pub fn softhsm() -> Option<Pkcs11Store> {
     std::env::set_var("HSMTLS_TEST_PIN", "1234");
     let config = softhsm_config(Policy::Relaxed(vec![Relaxation::SoftwarePrf]))?;
     Some(Pkcs11Store::open(&config).expect("open SoftHSM2 with the PRF relaxation"))
+}
+
+/// `libhsmtls_token.so` in the target directory of the running test
+/// (`<target>/<profile>/`), built once with `cargo build -p hsmtls-token`
+/// if missing (`cargo test -p hsmtls-pkcs11` alone does not build the
+/// cdylib of another package). `HSMTLS_TOKEN_MODULE` overrides.
+pub fn token_module() -> std::path::PathBuf {
+    static MODULE: OnceLock<std::path::PathBuf> = OnceLock::new();
+    MODULE
+        .get_or_init(|| {
+            if let Some(m) = std::env::var_os("HSMTLS_TOKEN_MODULE") {
+                return m.into();
+            }
+            // <target>/<profile>/deps/<test-exe>
+            let exe = std::env::current_exe().expect("current_exe");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>");
+            let so = profile_dir.join("libhsmtls_token.so");
+            if !so.is_file() {
+                let target_dir = profile_dir.parent().expect("target dir");
+                let mut cmd =
+                    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+                cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+                    .args(["build", "-p", "hsmtls-token", "--target-dir"])
+                    .arg(target_dir);
+                match profile_dir.file_name().and_then(|s| s.to_str()) {
+                    Some("debug") | None => {}
+                    Some("release") => {
+                        cmd.arg("--release");
+                    }
+                    Some(other) => {
+                        cmd.args(["--profile", other]);
+                    }
+                }
+                let status = cmd.status().expect("run cargo build -p hsmtls-token");
+                assert!(status.success(), "cargo build -p hsmtls-token failed");
+                assert!(so.is_file(), "{} missing after the build", so.display());
+            }
+            so
+        })
+        .clone()
+}
+
+/// The user PIN of the test tokens of hsmtls-token.
+pub const TOKEN_PIN: &str = "gateway-pin-1";
+
+/// The label of the test token of hsmtls-token.
+pub const TOKEN_LABEL: &str = "gateway";
+
+/// A fresh hsmtls-token token labelled [`TOKEN_LABEL`], user PIN
+/// [`TOKEN_PIN`], in a temporary directory (`HSMTLS_TOKEN_CONF`, set
+/// before the module is loaded), made once per test binary (the token's
+/// slot list is fixed at `C_Initialize`: one free slot), and its
+/// strict-policy config.
+pub fn hsmtls_token() -> Pkcs11Config {
+    static READY: OnceLock<()> = OnceLock::new();
+    let module = token_module();
+    READY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("hsmtls-p11-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("token directory");
+        let conf = dir.join("token.conf");
+        std::fs::write(
+            &conf,
+            format!("new_tokens = {}\npin_iterations = 1000\n", dir.display()),
+        )
+        .expect("token.conf");
+        std::env::set_var("HSMTLS_TOKEN_CONF", &conf);
+        hsmtls_pkcs11::init_token(
+            &Pkcs11Config::new(&module),
+            TOKEN_LABEL,
+            "so-pin-0",
+            TOKEN_PIN,
+        )
+        .expect("C_InitToken, C_InitPIN");
+    });
+    Pkcs11Config::new(&module)
+        .token(TokenSelector::Label(TOKEN_LABEL.into()))
+        .pin(PinSource::Value(zeroize::Zeroizing::new(TOKEN_PIN.into())))
 }
