@@ -760,3 +760,120 @@ fn ed25519_key_pairs_and_eddsa() {
     let mut ecdsa = mech(CKM_ECDSA_SHA256);
     assert_eq!(sign(h, &mut ecdsa, s, b"m"), Err(CKR_KEY_TYPE_INCONSISTENT));
 }
+
+/// Single-part encryption or decryption with the length query.
+fn crypt(
+    h: CK_SESSION_HANDLE,
+    m: &mut CK_MECHANISM,
+    key: CK_OBJECT_HANDLE,
+    encrypt: bool,
+    data: &[u8],
+) -> Result<Vec<u8>, CK_RV> {
+    let rv = unsafe {
+        if encrypt {
+            C_EncryptInit(h, m, key)
+        } else {
+            C_DecryptInit(h, m, key)
+        }
+    };
+    if rv != CKR_OK {
+        return Err(rv);
+    }
+    two_call(|o, n| unsafe {
+        if encrypt {
+            C_Encrypt(h, data.as_ptr() as *mut _, data.len() as _, o, n)
+        } else {
+            C_Decrypt(h, data.as_ptr() as *mut _, data.len() as _, o, n)
+        }
+    })
+}
+
+#[test]
+fn aes_ecb_and_ctr() {
+    let (_, h) = fresh_token();
+    // NIST SP 800-38A F.1.1 / F.1.2 and F.5.1 / F.5.2 (AES-128).
+    let key = secret(h, CKK_AES, &hex("2b7e151628aed2a6abf7158809cf4f3c"), false);
+    let pt = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51");
+    let mut ecb = mech(CKM_AES_ECB);
+    let ct = crypt(h, &mut ecb, key, true, &pt).unwrap();
+    assert_eq!(
+        ct,
+        hex("3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf")
+    );
+    assert_eq!(crypt(h, &mut ecb, key, false, &ct).unwrap(), pt);
+    assert_eq!(
+        crypt(h, &mut ecb, key, true, &pt[..17]),
+        Err(CKR_DATA_LEN_RANGE)
+    );
+    assert_eq!(
+        crypt(h, &mut ecb, key, false, &ct[..15]),
+        Err(CKR_ENCRYPTED_DATA_LEN_RANGE)
+    );
+    // Multi-part ECB over uneven pieces.
+    unsafe {
+        assert_eq!(C_EncryptInit(h, &mut ecb, key), CKR_OK);
+        let mut out = vec![0u8; 64];
+        let mut n: CK_ULONG = 64;
+        assert_eq!(
+            C_EncryptUpdate(h, pt.as_ptr() as *mut _, 7, out.as_mut_ptr(), &mut n),
+            CKR_OK
+        );
+        assert_eq!(n, 0);
+        let mut m: CK_ULONG = 64;
+        assert_eq!(
+            C_EncryptUpdate(h, pt[7..].as_ptr() as *mut _, 25, out.as_mut_ptr(), &mut m),
+            CKR_OK
+        );
+        assert_eq!(&out[..m as usize], &ct[..]);
+        let mut f: CK_ULONG = 64;
+        assert_eq!(C_EncryptFinal(h, out.as_mut_ptr(), &mut f), CKR_OK);
+        assert_eq!(f, 0);
+    }
+    let mut ctr_params = CK_AES_CTR_PARAMS {
+        ulCounterBits: 128,
+        cb: hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff").try_into().unwrap(),
+    };
+    let mut ctr = mech_with(CKM_AES_CTR, &mut ctr_params);
+    let ct = crypt(h, &mut ctr, key, true, &pt).unwrap();
+    assert_eq!(
+        ct,
+        hex("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff")
+    );
+    assert_eq!(crypt(h, &mut ctr, key, false, &ct).unwrap(), pt);
+    assert_eq!(crypt(h, &mut ctr, key, true, &pt[..5]).unwrap(), ct[..5]);
+    // An 8-bit counter wraps inside its bits: block 2 of cb = ..ff uses ..00.
+    ctr_params.ulCounterBits = 8;
+    let mut ctr8 = mech_with(CKM_AES_CTR, &mut ctr_params);
+    let wrapped = crypt(h, &mut ctr8, key, true, &[0; 32]).unwrap();
+    let mut second = ctr_params.cb;
+    second[15] = 0;
+    let mut ecb_block = crypt(h, &mut ecb, key, true, &second).unwrap();
+    assert_eq!(wrapped[16..], ecb_block[..]);
+    ecb_block.clear();
+    // Two blocks of a 1-bit counter, not three.
+    ctr_params.ulCounterBits = 1;
+    let mut ctr1 = mech_with(CKM_AES_CTR, &mut ctr_params);
+    assert_eq!(crypt(h, &mut ctr1, key, true, &[0; 32]).unwrap().len(), 32);
+    assert_eq!(
+        crypt(h, &mut ctr1, key, true, &[0; 33]),
+        Err(CKR_DATA_LEN_RANGE)
+    );
+    for bits in [0, 129] {
+        ctr_params.ulCounterBits = bits;
+        let mut bad = mech_with(CKM_AES_CTR, &mut ctr_params);
+        assert_eq!(
+            crypt(h, &mut bad, key, true, &pt),
+            Err(CKR_MECHANISM_PARAM_INVALID)
+        );
+    }
+    let mut nop = mech(CKM_AES_CTR);
+    assert_eq!(
+        crypt(h, &mut nop, key, true, &pt),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    let g = secret(h, CKK_GENERIC_SECRET, &[1; 16], false);
+    assert_eq!(
+        crypt(h, &mut ecb, g, true, &pt),
+        Err(CKR_KEY_TYPE_INCONSISTENT)
+    );
+}

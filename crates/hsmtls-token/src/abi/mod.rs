@@ -204,6 +204,14 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 server_or_client: t.ulServerOrClient,
             }
         }
+        CKM_AES_CTR => {
+            // SAFETY: as for `param`.
+            let c: CK_AES_CTR_PARAMS = unsafe { param(m) }?;
+            Param::Ctr {
+                counter_bits: c.ulCounterBits,
+                cb: c.cb,
+            }
+        }
         CKM_EDDSA if !none => {
             // SAFETY: as for `param`.
             let e: CK_EDDSA_PARAMS = unsafe { param(m) }?;

@@ -1,14 +1,19 @@
 //! AES (PKCS#11 3.0 §6.14): `CKM_AES_GCM` (NIST SP 800-38D; 96-bit IVs
 //! and 128-bit tags only) and `CKM_AES_CBC` / `CKM_AES_CBC_PAD` (SP 800-38A,
-//! PKCS#7 padding), single- and multi-part. AES-128 and AES-256.
+//! PKCS#7 padding), `CKM_AES_ECB` and `CKM_AES_CTR` (SP 800-38A), single-
+//! and multi-part. AES-128 and AES-256.
 
+use aws_lc_rs::cipher::{
+    DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128,
+    AES_256,
+};
 use cryptoki_sys::*;
 use hsmtls_crypto::aead::{AeadAlg, AeadKey, NONCE_LEN, TAG_LEN};
 use hsmtls_crypto::cbc::{AesCbcKey, BLOCK_LEN};
 use zeroize::Zeroizing;
 
 use super::{require_key_type, Cipher, Mechanism, Param};
-use crate::error::{err, Result};
+use crate::error::{err, Error, Result};
 use crate::object::Object;
 
 struct Gcm {
@@ -215,4 +220,178 @@ pub fn cbc_encrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
 /// Starts AES-CBC(-PAD) decryption.
 pub fn cbc_decrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
     cbc(m, key, false)
+}
+
+/// The raw AES block function for ECB and for CTR's key stream.
+fn block_keys(key: &Object) -> Result<(EncryptingKey, DecryptingKey)> {
+    require_key_type(key, &[CKK_AES])?;
+    let value = key.secret_value()?;
+    let alg = match value.len() {
+        16 => &AES_128,
+        32 => &AES_256,
+        _ => return err(CKR_KEY_SIZE_RANGE),
+    };
+    let dev = |_| Error::new(CKR_DEVICE_ERROR);
+    let unbound = || UnboundCipherKey::new(alg, value).map_err(dev);
+    Ok((
+        EncryptingKey::ecb(unbound()?).map_err(dev)?,
+        DecryptingKey::ecb(unbound()?).map_err(dev)?,
+    ))
+}
+
+struct Ecb {
+    enc: EncryptingKey,
+    dec: DecryptingKey,
+    buf: Zeroizing<Vec<u8>>,
+    encrypt: bool,
+}
+
+impl Cipher for Ecb {
+    fn update(&mut self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.buf.extend_from_slice(data);
+        let n = self.buf.len() / BLOCK_LEN * BLOCK_LEN;
+        let rest = Zeroizing::new(self.buf[n..].to_vec());
+        let mut out = core::mem::replace(&mut self.buf, rest);
+        out.truncate(n);
+        if n > 0 {
+            let dev = |_| Error::new(CKR_DEVICE_ERROR);
+            if self.encrypt {
+                self.enc
+                    .less_safe_encrypt(&mut out, EncryptionContext::None)
+                    .map_err(dev)?;
+            } else {
+                self.dec
+                    .decrypt(&mut out, DecryptionContext::None)
+                    .map_err(dev)?;
+            }
+        }
+        Ok(out)
+    }
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        if !self.buf.is_empty() {
+            return err(if self.encrypt {
+                CKR_DATA_LEN_RANGE
+            } else {
+                CKR_ENCRYPTED_DATA_LEN_RANGE
+            });
+        }
+        Ok(Zeroizing::new(Vec::new()))
+    }
+    fn update_len(&self, n: usize) -> usize {
+        (self.buf.len() + n) / BLOCK_LEN * BLOCK_LEN
+    }
+    fn final_len(&self) -> usize {
+        0
+    }
+}
+
+fn ecb(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    let (enc, dec) = block_keys(key)?;
+    Ok(Box::new(Ecb {
+        enc,
+        dec,
+        buf: Zeroizing::new(Vec::new()),
+        encrypt,
+    }))
+}
+
+/// Starts `CKM_AES_ECB` encryption (input a multiple of 16 bytes).
+pub fn ecb_encrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
+    ecb(m, key, true)
+}
+
+/// Starts `CKM_AES_ECB` decryption.
+pub fn ecb_decrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
+    ecb(m, key, false)
+}
+
+/// `CKM_AES_CTR` (SP 800-38A §6.5, PKCS#11 3.0 §2.10.5): the low
+/// `ulCounterBits` bits of the 16-byte block `cb` count (big-endian) and
+/// wrap; more than `2^ulCounterBits` blocks would repeat key stream and
+/// are `CKR_DATA_LEN_RANGE`. Any data length; encryption and decryption
+/// are the same.
+struct Ctr {
+    enc: EncryptingKey,
+    counter: u128,
+    mask: u128,
+    /// Blocks of key stream still allowed.
+    blocks_left: u128,
+    stream: Zeroizing<[u8; BLOCK_LEN]>,
+    used: usize,
+}
+
+impl Cipher for Ctr {
+    fn update(&mut self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let fresh = data.len().saturating_sub(BLOCK_LEN - self.used);
+        if fresh.div_ceil(BLOCK_LEN) as u128 > self.blocks_left {
+            return err(CKR_DATA_LEN_RANGE);
+        }
+        let mut out = Zeroizing::new(data.to_vec());
+        for b in out.iter_mut() {
+            if self.used == BLOCK_LEN {
+                let mut block = Zeroizing::new(self.counter.to_be_bytes());
+                self.enc
+                    .less_safe_encrypt(&mut block[..], EncryptionContext::None)
+                    .map_err(|_| Error::new(CKR_DEVICE_ERROR))?;
+                *self.stream = *block;
+                self.used = 0;
+                self.blocks_left -= 1;
+                self.counter =
+                    (self.counter & !self.mask) | (self.counter.wrapping_add(1) & self.mask);
+            }
+            *b ^= self.stream[self.used];
+            self.used += 1;
+        }
+        Ok(out)
+    }
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        Ok(Zeroizing::new(Vec::new()))
+    }
+    fn update_len(&self, n: usize) -> usize {
+        n
+    }
+    fn final_len(&self) -> usize {
+        0
+    }
+}
+
+fn ctr(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
+    let Param::Ctr { counter_bits, cb } = &m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let bits = *counter_bits;
+    if !(1..=128).contains(&bits) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    let (enc, _) = block_keys(key)?;
+    let mask = if bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
+    Ok(Box::new(Ctr {
+        enc,
+        counter: u128::from_be_bytes(*cb),
+        mask,
+        blocks_left: if bits == 128 {
+            u128::MAX
+        } else {
+            1u128 << bits
+        },
+        stream: Zeroizing::new([0; BLOCK_LEN]),
+        used: BLOCK_LEN,
+    }))
+}
+
+/// Starts `CKM_AES_CTR` encryption.
+pub fn ctr_encrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
+    ctr(m, key)
+}
+
+/// Starts `CKM_AES_CTR` decryption.
+pub fn ctr_decrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
+    ctr(m, key)
 }

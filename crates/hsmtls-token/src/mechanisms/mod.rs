@@ -104,6 +104,13 @@ pub enum Param {
         /// 1 = server, 2 = client.
         server_or_client: CK_ULONG,
     },
+    /// `CK_AES_CTR_PARAMS`.
+    Ctr {
+        /// `ulCounterBits`.
+        counter_bits: CK_ULONG,
+        /// `cb`: the initial counter block.
+        cb: [u8; 16],
+    },
     /// `CK_HKDF_PARAMS`.
     Hkdf(hkdf::HkdfParams),
     /// `CK_EDDSA_PARAMS`.
@@ -434,6 +441,20 @@ pub static REGISTRY: &[Entry] = &[
         32,
         encrypt = Some(aes::cbc_encrypt),
         decrypt = Some(aes::cbc_decrypt)
+    ),
+    entry!(
+        CKM_AES_ECB,
+        16,
+        32,
+        encrypt = Some(aes::ecb_encrypt),
+        decrypt = Some(aes::ecb_decrypt)
+    ),
+    entry!(
+        CKM_AES_CTR,
+        16,
+        32,
+        encrypt = Some(aes::ctr_encrypt),
+        decrypt = Some(aes::ctr_decrypt)
     ),
     // HKDF (PKCS#11 3.0 §2.43); sizes in bytes.
     entry!(
