@@ -69,6 +69,7 @@ pub(crate) struct Common {
     pub extended_master_secret: bool,
     pub require_extended_master_secret: bool,
     pub encrypt_then_mac: bool,
+    pub require_encrypt_then_mac: bool,
     pub max_fragment_len: usize,
     pub hook: Option<Arc<dyn HandshakeHook>>,
     pub verified_chain_cache: usize,
@@ -92,6 +93,7 @@ impl Common {
             extended_master_secret: true,
             require_extended_master_secret: false,
             encrypt_then_mac: true,
+            require_encrypt_then_mac: false,
             max_fragment_len: crate::msgs::deframer::MAX_PLAINTEXT,
             verified_chain_cache: DEFAULT_VERIFIED_CHAIN_CACHE,
             hook: None,
@@ -331,6 +333,18 @@ macro_rules! common_builder_methods {
         /// Whether to use encrypt-then-MAC for CBC suites (RFC 7366); on by default.
         pub fn encrypt_then_mac(mut self, enabled: bool) -> Self {
             self.common.encrypt_then_mac = enabled;
+            self
+        }
+
+        /// Refuse CBC suites without encrypt-then-MAC (RFC 7366): a server
+        /// does not choose one, a client ends the handshake with
+        /// `handshake_failure` when the server does. AEAD suites are not
+        /// affected. Turns encrypt-then-MAC on.
+        pub fn require_encrypt_then_mac(mut self, required: bool) -> Self {
+            self.common.require_encrypt_then_mac = required;
+            if required {
+                self.common.encrypt_then_mac = true;
+            }
             self
         }
 

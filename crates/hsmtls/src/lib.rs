@@ -29,6 +29,7 @@ mod conn;
 mod error;
 pub mod hooks;
 pub mod msgs;
+pub mod profiles;
 mod record;
 mod server;
 mod session;

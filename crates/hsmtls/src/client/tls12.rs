@@ -416,6 +416,11 @@ impl ExpectServerHello {
         if hs.encrypt_then_mac && !suite.bulk.is_cbc() {
             return Err(Error::illegal("encrypt_then_mac with a non-CBC suite"));
         }
+        if common.require_encrypt_then_mac && suite.bulk.is_cbc() && !hs.encrypt_then_mac {
+            return Err(Error::handshake_failure(
+                "server chose a CBC suite without encrypt-then-MAC",
+            ));
+        }
         if let Some(alpn) = hello
             .extensions
             .get::<ProtocolNameList>(ExtensionType::ApplicationLayerProtocolNegotiation)?

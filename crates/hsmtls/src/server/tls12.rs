@@ -360,7 +360,15 @@ fn choose(config: &ServerConfig, hello: &ClientHello, offer: &Offer) -> Result<C
         .iter()
         .copied()
         .find(|g| offer.groups.contains(g));
-    let ours: Vec<&'static Tls12Suite> = common.suites.clone();
+    // RFC 7366: no CBC suite without encrypt-then-MAC when it is required.
+    let ours: Vec<&'static Tls12Suite> = common
+        .suites
+        .iter()
+        .copied()
+        .filter(|s| {
+            !(common.require_encrypt_then_mac && s.bulk.is_cbc() && !offer.encrypt_then_mac)
+        })
+        .collect();
     let candidates: Vec<&'static Tls12Suite> = if config.prefer_server_order {
         ours.into_iter()
             .filter(|s| hello.cipher_suites.contains(&s.suite))
@@ -482,6 +490,11 @@ fn resume(
     // client then recognises resumption by our ChangeCipherSpec.
     let encrypt_then_mac =
         hs.config.common.encrypt_then_mac && offer.encrypt_then_mac && suite.bulk.is_cbc();
+    if hs.config.common.require_encrypt_then_mac && suite.bulk.is_cbc() && !encrypt_then_mac {
+        return Err(Error::handshake_failure(
+            "client resumes a CBC suite without encrypt-then-MAC",
+        ));
+    }
     cx.info.cipher_suite = Some(suite.suite);
     cx.info.extended_master_secret = session.extended_master_secret;
     cx.info.encrypt_then_mac = encrypt_then_mac;
