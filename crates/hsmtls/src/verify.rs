@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hsmtls_keys::{KeyExchangeGroup, KeyStore, PublicKey, PublicKeyAlgorithm, SignatureAlgorithm};
 use pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
+    alg_id, AlgorithmIdentifier, CertificateDer, Der, InvalidSignature, ServerName,
     SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
 
@@ -216,12 +216,22 @@ impl VerifiedChainCache {
     }
 }
 
+/// A trust anchor's parts, owned.
+#[derive(Debug)]
+struct OwnedAnchor {
+    subject: Vec<u8>,
+    spki: Vec<u8>,
+    name_constraints: Option<Vec<u8>>,
+}
+
 /// Checks certificate chains and handshake signatures against trust anchors.
 #[derive(Debug)]
 pub(crate) struct Verifier {
     algorithms: Vec<StoreAlgorithm>,
-    /// The trust anchors, extracted once from the root certificates.
-    anchors: Vec<TrustAnchor<'static>>,
+    /// The trust anchors, extracted once from the root certificates and
+    /// kept as owned bytes (rustls-pki-types' owned anchors need its
+    /// `alloc` feature, which pulls zeroize into this crypto-free crate).
+    anchors: Vec<OwnedAnchor>,
     cache: VerifiedChainCache,
 }
 
@@ -258,6 +268,18 @@ fn certificate_error(e: webpki::Error) -> Error {
 }
 
 impl Verifier {
+    /// The anchors as webpki takes them, borrowing the owned parts.
+    fn trust_anchors(&self) -> Vec<TrustAnchor<'_>> {
+        self.anchors
+            .iter()
+            .map(|a| TrustAnchor {
+                subject: Der::from_slice(&a.subject),
+                subject_public_key_info: Der::from_slice(&a.spki),
+                name_constraints: a.name_constraints.as_deref().map(Der::from_slice),
+            })
+            .collect()
+    }
+
     /// A verifier for chains ending at one of `roots`, remembering up to
     /// `cache_capacity` validated chains (0: none).
     pub(crate) fn new(
@@ -272,7 +294,11 @@ impl Verifier {
             .filter_map(|r| {
                 webpki::anchor_from_trusted_cert(&CertificateDer::from(r.as_slice()))
                     .ok()
-                    .map(|a| a.to_owned())
+                    .map(|a| OwnedAnchor {
+                        subject: a.subject.as_ref().to_vec(),
+                        spki: a.subject_public_key_info.as_ref().to_vec(),
+                        name_constraints: a.name_constraints.map(|n| n.as_ref().to_vec()),
+                    })
             })
             .collect();
         Self {
@@ -314,7 +340,7 @@ impl Verifier {
             };
             cert.verify_for_usage(
                 &algorithms,
-                &self.anchors,
+                &self.trust_anchors(),
                 &intermediates,
                 now,
                 usage,
