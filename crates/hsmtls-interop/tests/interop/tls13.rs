@@ -25,7 +25,7 @@ use hsmtls_interop::{
 
 use crate::common::{
     hsmtls_client, hsmtls_client_idle, hsmtls_server, output_since, p, trace_message, Show, Show2,
-    Summary, CERTS13, GET, GROUPS13, HRR_TRACE, SUITES13,
+    Suite13, Summary, CERTS13, GET, GROUPS13, HRR_TRACE, SUITES13,
 };
 
 fn openssl_tools() -> bool {
@@ -1298,4 +1298,148 @@ fn tls13_client_mutual_auth_to_gnutls_serv() {
             || out.server_output.contains("Error in handshake"),
         "{out}"
     );
+}
+
+// -------------------------------------------------------------- NSS 3.87
+
+fn nss_tools() -> bool {
+    hsmtls_interop::require_netns(&[
+        "selfserv", "tstclnt", "certutil", "pk12util", "openssl", "ss", "stdbuf",
+    ])
+}
+
+/// tstclnt (`-V tls1.3:tls1.3`) → our server: every suite (`-c`), every
+/// group (`-I`), and a ticket resumption (`-L 2 -u`).
+#[test]
+fn tls13_tstclnt_to_server() {
+    if !nss_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let db = hsmtls_interop::NssDb::new();
+    db.trust_ca("ca", &hsmtls_interop::pki_file(k, "ca.pem"));
+    let spec = db.spec();
+    let port = NS_PORT.to_string();
+    let base = [
+        "tstclnt",
+        "-d",
+        &spec,
+        "-4",
+        "-h",
+        "localhost",
+        "-p",
+        &port,
+        "-V",
+        "tls1.3:tls1.3",
+        "-v",
+    ];
+    // (extra args, suite, group)
+    let mut cases: Vec<(Vec<String>, &Suite13, Option<&str>)> = Vec::new();
+    for s in SUITES13 {
+        cases.push((vec!["-c".into(), format!(":{}", s.nss)], s, None));
+    }
+    for g in GROUPS13 {
+        cases.push((vec!["-I".into(), g.nss.into()], &SUITES13[0], Some(g.iana)));
+    }
+    let mut ns = hsmtls_interop::Netns::new()
+        .server(crate::common::hsmtls_server_argv(NS_ADDR, k, &["--http"]))
+        .wait_port(NS_PORT)
+        .stdin(GET);
+    for (extra, ..) in &cases {
+        let mut argv: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        argv.extend(extra.iter().cloned());
+        ns = ns.client(argv);
+    }
+    // tstclnt -L keeps polling the closed second connection instead of
+    // exiting: bounded here, and judged by its "1 stateless resumes" and
+    // our log (its stdin went to the first connection: no second page).
+    let mut argv: Vec<String> = ["timeout", "4"].map(String::from).to_vec();
+    argv.extend(base.iter().map(|s| s.to_string()));
+    argv.extend(["-L", "2", "-u"].map(String::from));
+    ns = ns.client(argv);
+    let out = ns.run();
+    for ((_, s, g), c) in cases.iter().zip(&out.clients) {
+        assert_eq!(c.status, Some(0), "{}: {out}", s.iana);
+        let o = &c.output;
+        assert!(
+            o.contains(&format!(
+                "tstclnt: SSL version 3.4 using {}\n",
+                s.nss_cipher
+            )),
+            "{}: {out}",
+            s.iana
+        );
+        assert!(o.contains("Server Auth: 256-bit TLS 1.3"), "{out}");
+        assert!(o.contains("Protocol  : TLSv1.3\n"), "{out}");
+        assert!(o.contains(&format!("Cipher    : {}\n", s.iana)), "{out}");
+        if let Some(g) = g {
+            assert!(o.contains(&format!("Group     : {g}\n")), "{out}");
+        }
+    }
+    let resumed = out.clients.last().unwrap();
+    assert!(resumed.output.contains("1 stateless resumes"), "{out}");
+    let lines = Summary::all_server(&out.server_output);
+    assert_eq!(lines.len(), cases.len() + 2, "{out}");
+    for (sum, (_, s, g)) in lines.iter().zip(&cases) {
+        sum.check13(s.iana, *g, false, &out);
+    }
+    assert_eq!(lines[cases.len()].get("resumed"), "no", "{out}");
+    assert_eq!(lines[cases.len() + 1].get("resumed"), "yes", "{out}");
+}
+
+/// hsmtls client → selfserv (`-V tls1.3:tls1.3 -u`): every suite, and
+/// `--reconnect` resuming with selfserv's ticket.
+#[test]
+fn tls13_client_to_selfserv() {
+    if !nss_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let db = hsmtls_interop::NssDb::with_pki_server(k);
+    let ca = p(k, "ca.pem");
+    let mut ns = hsmtls_interop::Netns::new()
+        .server([
+            "selfserv",
+            "-d",
+            &db.spec(),
+            "-p",
+            &NS_PORT.to_string(),
+            "-e",
+            "server",
+            "-V",
+            "tls1.3:tls1.3",
+            "-u",
+            "-v",
+        ])
+        .wait_port(NS_PORT)
+        .stdin(GET);
+    for s in SUITES13 {
+        ns = ns.client(crate::common::hsmtls_client_argv(
+            NS_ADDR,
+            &["--ca", &ca, "--ciphers", s.iana],
+        ));
+    }
+    ns = ns.client(crate::common::hsmtls_client_argv(
+        NS_ADDR,
+        &["--ca", &ca, "--reconnect"],
+    ));
+    let out = ns.run();
+    for (s, c) in SUITES13.iter().zip(&out.clients) {
+        assert_eq!(c.status, Some(0), "{}: {out}", s.iana);
+        let sum = Summary::parse(&c.output, "hsmtls: ").expect("summary");
+        sum.check13(s.iana, None, false, &out);
+        assert!(c.output.contains("GET / HTTP/1.0"), "{out}");
+    }
+    assert!(
+        SUITES13.iter().all(|s| out.server_output.contains(&format!(
+            "selfserv: SSL version 3.4 using {}\n",
+            s.nss_cipher
+        ))),
+        "{out}"
+    );
+    let c = out.clients.last().unwrap();
+    assert_eq!(c.status, Some(0), "{out}");
+    let again = Summary::parse(&c.output, "hsmtls: reconnect: ").expect("reconnect");
+    assert_eq!(again.get("version"), "TLSv1.3", "{out}");
+    assert_eq!(again.get("resumed"), "yes", "{out}");
 }
