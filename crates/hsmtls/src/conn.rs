@@ -142,6 +142,26 @@ impl CommonState {
         Ok(random)
     }
 
+    /// Queues a handshake message that is not part of the transcript
+    /// (TLS 1.3 post-handshake messages).
+    pub(crate) fn send_untracked_handshake(
+        &mut self,
+        message: &HandshakeMessage,
+    ) -> Result<(), Error> {
+        let start = self.flight.len();
+        message.encode(&mut self.flight);
+        if let Some(hook) = &self.hook {
+            hook.on_message(
+                self.side,
+                Direction::Sent,
+                message.typ,
+                &self.flight[start..],
+            )
+            .map_err(Error::Vetoed)?;
+        }
+        Ok(())
+    }
+
     /// Queues an already encoded handshake message (a ClientHello whose
     /// PSK binder was filled in after encoding).
     pub(crate) fn send_encoded_handshake(

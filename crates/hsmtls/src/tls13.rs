@@ -22,8 +22,11 @@ use std::sync::Arc;
 
 use hsmtls_keys::{AeadAlgorithm, Digest, HashAlgorithm, KeyStore, Secret, SecretUsage};
 
-use crate::conn::{CommonState, Side};
+use crate::conn::{CommonState, Message, Side};
 use crate::error::Error;
+use crate::msgs::codec::Codec;
+use crate::msgs::enums::HandshakeType;
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 
 /// The hash of the empty string, the context of `Derive-Secret(., "derived", "")`.
 fn empty_hash(store: &Arc<dyn KeyStore>, hash: HashAlgorithm) -> Result<Digest, Error> {
@@ -271,4 +274,44 @@ pub(crate) fn install(
         cx.record.set_decrypter(protector);
     }
     Ok(())
+}
+
+/// Compares MACs (Finished, PSK binders) in time independent of where they
+/// differ.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Decodes the body of a TLS 1.3 message of type `typ` (bodies that
+/// differ from TLS 1.2 arrive undecoded, see `HandshakeMessage::read_tls13`).
+pub(crate) fn decode_body<T: Codec>(
+    m: &Message<'_>,
+    typ: HandshakeType,
+    what: &'static str,
+) -> Result<(T, Vec<u8>), Error> {
+    match m {
+        Message::Handshake { parsed, raw } if parsed.typ == typ => {
+            let body = raw
+                .get(4..)
+                .ok_or(Error::InvalidState("short handshake message"))?;
+            Ok((T::read_bytes(body)?, raw.to_vec()))
+        }
+        other => Err(Error::UnexpectedMessage {
+            expected: what,
+            got: other.kind(),
+        }),
+    }
+}
+
+/// Sends a post-handshake message (NewSessionTicket, KeyUpdate): outside
+/// the transcript, RFC 8446 §4.6.
+pub(crate) fn send_post_handshake<T: Codec>(
+    cx: &mut CommonState,
+    typ: HandshakeType,
+    body: &T,
+) -> Result<(), Error> {
+    cx.send_untracked_handshake(&HandshakeMessage {
+        typ,
+        payload: HandshakePayload::Unknown(body.get_encoding()),
+    })
 }

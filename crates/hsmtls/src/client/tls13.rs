@@ -42,11 +42,12 @@ use crate::msgs::handshake::{
 use crate::msgs::tls13::{
     Certificate13, CertificateEntry, CertificateRequest13, EncryptedExtensions, NewSessionTicket13,
 };
-use crate::server::tls13::{ct_eq, handle_key_update};
+use crate::server::tls13::handle_key_update;
 use crate::session::{unix_now, ClientSession, Tls12Session, Tls13Ticket};
 use crate::suites::{tls13_key_exchange_group, tls13_signature_algorithm, tls13_suite, Tls13Suite};
 use crate::tls13::{
-    self, certificate_verify_message, HandshakeTrafficSecrets, Schedule, Traffic13,
+    self, certificate_verify_message, ct_eq, decode_body, HandshakeTrafficSecrets, Schedule,
+    Traffic13,
 };
 use crate::transcript::Transcript;
 use crate::verify::{spki_algorithm, CertificateVerified};
@@ -434,22 +435,6 @@ fn unexpected(expected: &'static str, m: &Message<'_>) -> Error {
     Error::UnexpectedMessage {
         expected,
         got: m.kind(),
-    }
-}
-
-fn decode_body<T: Codec>(
-    m: &Message<'_>,
-    typ: HandshakeType,
-    what: &'static str,
-) -> Result<(T, Vec<u8>), Error> {
-    match m {
-        Message::Handshake { parsed, raw } if parsed.typ == typ => {
-            let body = raw
-                .get(4..)
-                .ok_or(Error::InvalidState("short handshake message"))?;
-            Ok((T::read_bytes(body)?, raw.to_vec()))
-        }
-        other => Err(unexpected(what, other)),
     }
 }
 

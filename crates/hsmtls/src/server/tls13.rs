@@ -46,7 +46,8 @@ use crate::msgs::tls13::{
 use crate::session::{unix_now, TicketState};
 use crate::suites::{tls13_key_exchange_group, tls13_signature_algorithm, Tls13Suite};
 use crate::tls13::{
-    self, certificate_verify_message, HandshakeTrafficSecrets, MasterSecret, Schedule, Traffic13,
+    self, certificate_verify_message, ct_eq, decode_body, HandshakeTrafficSecrets, MasterSecret,
+    Schedule, Traffic13,
 };
 use crate::transcript::Transcript;
 use crate::verify::{spki_algorithm, CertificateVerified};
@@ -81,11 +82,6 @@ fn unexpected(expected: &'static str, m: &Message<'_>) -> Error {
         expected,
         got: m.kind(),
     }
-}
-
-/// Compares MACs in time independent of where they differ.
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Whether a ClientHello offers TLS 1.3 (RFC 8446 §4.2.1).
@@ -617,22 +613,6 @@ pub(crate) struct ExpectCertificate {
     hs: Handshake,
 }
 
-fn decode_body<T: Codec>(
-    m: &Message<'_>,
-    typ: HandshakeType,
-    what: &'static str,
-) -> Result<(T, Vec<u8>), Error> {
-    match m {
-        Message::Handshake { parsed, raw } if parsed.typ == typ => {
-            let body = raw
-                .get(4..)
-                .ok_or(Error::InvalidState("short handshake message"))?;
-            Ok((T::read_bytes(body)?, raw.to_vec()))
-        }
-        other => Err(unexpected(what, other)),
-    }
-}
-
 impl ExpectCertificate {
     fn handle(self, cx: &mut CommonState, m: Message<'_>) -> Result<State, Error> {
         let (certificate, raw): (Certificate13, _) =
@@ -817,14 +797,7 @@ fn send_new_session_ticket(
         ticket,
         extensions: Extensions::new(),
     };
-    let mut transcript = Transcript::new();
-    transcript.drop_buffer();
-    send_body(
-        cx,
-        &mut transcript,
-        HandshakeType::NewSessionTicket,
-        &message,
-    )?;
+    tls13::send_post_handshake(cx, HandshakeType::NewSessionTicket, &message)?;
     cx.info.ticket_issued = true;
     Ok(())
 }
@@ -867,14 +840,7 @@ pub(crate) fn send_key_update(
     keys: &mut Traffic13,
     request: KeyUpdateRequest,
 ) -> Result<(), Error> {
-    let mut transcript = Transcript::new();
-    transcript.drop_buffer();
-    send_body(
-        cx,
-        &mut transcript,
-        HandshakeType::KeyUpdate,
-        &KeyUpdate(request),
-    )?;
+    tls13::send_post_handshake(cx, HandshakeType::KeyUpdate, &KeyUpdate(request))?;
     cx.flush_flight()?;
     keys.update_write(cx)
 }
