@@ -87,21 +87,37 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn demo_runs_a_mutually_authenticated_brainpool_handshake() {
-    let out = run(&["demo"], b"");
+/// `libhsmtls_token.so` beside the `hsmtls` binary: `cargo test
+/// --workspace` builds it; `cargo test -p hsmtls-cli` alone does not, so
+/// build it once here.
+fn ensure_token_module() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_hsmtls"));
+    let profile_dir = bin.parent().expect("target/<profile>");
+    if profile_dir.join("libhsmtls_token.so").is_file() {
+        return;
+    }
+    let target_dir = profile_dir.parent().expect("target dir");
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(["build", "-p", "hsmtls-token", "--target-dir"])
+        .arg(target_dir);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        cmd.status().expect("cargo build").success(),
+        "cargo build -p hsmtls-token failed"
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+}
+
+fn check_demo_handshake(text: &str) {
     assert!(
         text.contains("suite=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
         "{text}"
     );
     assert!(text.contains("group=brainpoolP256r1"), "{text}");
     assert!(text.contains("ems=yes etm=yes"), "{text}");
+    assert!(text.contains("TR-03109 profile"), "{text}");
     assert!(
         text.contains("client certificate presented and verified: yes"),
         "{text}"
@@ -119,6 +135,67 @@ fn demo_runs_a_mutually_authenticated_brainpool_handshake() {
         );
     }
     assert!(text.contains("meter readings accepted"), "{text}");
+}
+
+#[test]
+fn demo_runs_a_mutually_authenticated_brainpool_handshake_in_the_token() {
+    ensure_token_module();
+    let dir = std::env::temp_dir().join(format!("hsmtls-cli-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_s = dir.to_str().unwrap();
+    for first in [true, false] {
+        let out = run(&["demo", "--dir", dir_s], b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        check_demo_handshake(&text);
+        assert_eq!(text.contains("created token"), first, "{text}");
+        assert!(text.contains("every secret in the token"), "{text}");
+        for call in [
+            "PKCS#11: C_GenerateRandom",
+            "PKCS#11: C_GenerateKeyPair CKM_EC_KEY_PAIR_GEN",
+            "PKCS#11: C_DeriveKey CKM_ECDH1_DERIVE",
+            "PKCS#11: C_DeriveKey CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH",
+            "PKCS#11: C_DeriveKey CKM_TLS12_KEY_AND_MAC_DERIVE",
+            "PKCS#11: C_Sign CKM_TLS12_MAC",
+        ] {
+            assert!(text.matches(call).count() >= 2, "{call}:\n{text}");
+        }
+        for kind in ["KeyShare", "PreMaster", "Master", "TrafficKey", "MacKey"] {
+            assert!(
+                text.contains(&format!(
+                    "({kind}): CKO_{} CKA_TOKEN=false CKA_SENSITIVE=true CKA_EXTRACTABLE=false \
+                     CKA_VALUE→CKR_ATTRIBUTE_SENSITIVE",
+                    if kind == "KeyShare" {
+                        "PRIVATE_KEY"
+                    } else {
+                        "SECRET_KEY"
+                    }
+                )),
+                "{kind}:\n{text}"
+            );
+        }
+        assert!(!text.contains("CKA_SENSITIVE=false"), "{text}");
+        assert!(!text.contains("CKA_EXTRACTABLE=true"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_in_software_mode() {
+    let out = run(&["demo", "--soft"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    check_demo_handshake(&text);
+    assert!(text.contains("software store"), "{text}");
+    assert!(!text.contains("PKCS#11"), "{text}");
 }
 
 #[test]

@@ -25,15 +25,30 @@ pub struct TraceEvent {
     pub detail: String,
     /// Whether the store reported success.
     pub ok: bool,
+    /// What the annotator (see [`TracingStore::annotate`]) added, e.g. the
+    /// PKCS#11 call and the attributes of the objects it created.
+    pub notes: Vec<String>,
 }
+
+/// Called after each forwarded operation; returns notes for its event.
+pub type Annotator = dyn Fn(OperationKind, bool) -> Vec<String> + Send + Sync;
 
 /// Wraps a store and records each operation (never a secret: only the
 /// operation, its public parameters and the handle ids).
-#[derive(Debug)]
 pub struct TracingStore {
     inner: Arc<dyn KeyStore>,
     name: String,
     events: Mutex<Vec<TraceEvent>>,
+    annotator: Option<Box<Annotator>>,
+}
+
+impl core::fmt::Debug for TracingStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TracingStore")
+            .field("name", &self.name)
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TracingStore {
@@ -43,7 +58,18 @@ impl TracingStore {
             name: format!("{label}:{}", inner.name()),
             inner,
             events: Mutex::new(Vec::new()),
+            annotator: None,
         }
+    }
+
+    /// Adds an annotator: after each operation (and its success flag) it
+    /// may add notes to the event.
+    pub fn annotate(
+        mut self,
+        annotator: impl Fn(OperationKind, bool) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.annotator = Some(Box::new(annotator));
+        self
     }
 
     /// The events so far, oldest first, and clears them.
@@ -68,11 +94,17 @@ impl TracingStore {
         detail: String,
         result: Result<T, KeyError>,
     ) -> Result<T, KeyError> {
+        let notes = self
+            .annotator
+            .as_ref()
+            .map(|a| a(kind, result.is_ok()))
+            .unwrap_or_default();
         if let Ok(mut events) = self.events.lock() {
             events.push(TraceEvent {
                 kind,
                 detail,
                 ok: result.is_ok(),
+                notes,
             });
         }
         result

@@ -236,6 +236,10 @@ pub struct ObjectAudit {
     pub sensitive: Option<bool>,
     /// `CKA_EXTRACTABLE`, if readable.
     pub extractable: Option<bool>,
+    /// `CKA_TOKEN` (false: a session object), if readable.
+    pub token_object: Option<bool>,
+    /// `CKA_CLASS` (`CKO_*`), if readable.
+    pub class: Option<u64>,
     /// The `CK_RV` of `C_GetAttributeValue(CKA_VALUE)`: `CKR_OK` (0) would
     /// mean the value left the token.
     pub value_rv: u64,
@@ -285,6 +289,11 @@ fn mechanism_name(m: CK_MECHANISM_TYPE) -> &'static str {
         sys::CKM_TLS12_MASTER_KEY_DERIVE_DH => "CKM_TLS12_MASTER_KEY_DERIVE_DH",
         sys::CKM_TLS12_KEY_AND_MAC_DERIVE => "CKM_TLS12_KEY_AND_MAC_DERIVE",
         sys::CKM_TLS12_MAC => "CKM_TLS12_MAC",
+        sys::CKM_TLS_MAC => "CKM_TLS_MAC",
+        sys::CKM_TLS12_KDF => "CKM_TLS12_KDF",
+        CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH => "CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH",
+        CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH => "CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH",
+        CKM_NSS_TLS_PRF_GENERAL_SHA256 => "CKM_NSS_TLS_PRF_GENERAL_SHA256",
         sys::CKM_AES_GCM => "CKM_AES_GCM",
         sys::CKM_AES_CBC => "CKM_AES_CBC",
         sys::CKM_GENERIC_SECRET_KEY_GEN => "CKM_GENERIC_SECRET_KEY_GEN",
@@ -601,6 +610,59 @@ impl Pkcs11Store {
     /// Lucky Thirteen).
     pub fn uses_constant_time_hmac(&self) -> bool {
         self.plan.constant_time_hmac
+    }
+
+    /// The PKCS#11 calls this store makes for `kind`, as the plan chose
+    /// them at `open()` (for traces: "C_DeriveKey CKM_ECDH1_DERIVE").
+    pub fn describe_operation(&self, kind: hsmtls_keys::OperationKind) -> Option<String> {
+        use hsmtls_keys::OperationKind as K;
+        let (ems, mac, export) = match self.plan.prf {
+            Prf::Token {
+                ems, mac, export, ..
+            } => (ems, Some(mac), export),
+            Prf::Software => (None, None, None),
+        };
+        let software = self.plan.prf == Prf::Software;
+        Some(match kind {
+            K::Random => "C_GenerateRandom".into(),
+            K::Hash => "software (public transcript data)".into(),
+            K::StartKeyExchange => "C_GenerateKeyPair CKM_EC_KEY_PAIR_GEN".into(),
+            K::CompleteKeyExchange if software => {
+                "C_DeriveKey CKM_ECDH1_DERIVE, value read out (relaxation: software PRF)".into()
+            }
+            K::CompleteKeyExchange => "C_DeriveKey CKM_ECDH1_DERIVE".into(),
+            K::Tls12MasterSecret if software => "software PRF (relaxation)".into(),
+            K::Tls12MasterSecret => format!(
+                "C_DeriveKey {}",
+                ems.map_or("CKM_TLS12_MASTER_KEY_DERIVE_DH", mechanism_name)
+            ),
+            K::Tls12VerifyData => match mac {
+                Some(m) => format!("C_Sign {}", mechanism_name(m)),
+                None => "software PRF (relaxation)".into(),
+            },
+            K::Tls12TrafficKeys if software => {
+                "software PRF, keys imported with C_CreateObject".into()
+            }
+            K::Tls12TrafficKeys => {
+                let records = if self.plan.software_records {
+                    "keys read out (relaxation: software record layer)"
+                } else {
+                    "records: C_Encrypt/C_Decrypt (CBC: with C_Sign/C_Verify HMAC)"
+                };
+                format!("C_DeriveKey CKM_TLS12_KEY_AND_MAC_DERIVE; {records}")
+            }
+            K::Tls12Export => match export {
+                Some(m) => format!("C_DeriveKey {}", mechanism_name(m)),
+                None => "unsupported".into(),
+            },
+            K::Sign => "C_Sign CKM_ECDSA_SHA256/384/512 (long-term key)".into(),
+            K::Verify => {
+                "C_CreateObject (peer public key, session object), C_Verify CKM_ECDSA_SHA*".into()
+            }
+            K::NewTicketKey => "C_GenerateKey CKM_AES_KEY_GEN".into(),
+            K::TicketSeal | K::TicketOpen => "C_Encrypt/C_Decrypt CKM_AES_GCM".into(),
+            _ => return None,
+        })
     }
 
     /// The token's label.
@@ -967,6 +1029,12 @@ impl Pkcs11Store {
                 kind,
                 sensitive: flag(handle, sys::CKA_SENSITIVE),
                 extractable: flag(handle, sys::CKA_EXTRACTABLE),
+                token_object: flag(handle, sys::CKA_TOKEN),
+                class: module
+                    .attribute(session.handle, handle, sys::CKA_CLASS)
+                    .ok()
+                    .and_then(|v| v[..].try_into().ok())
+                    .map(sys::CK_ULONG::from_ne_bytes),
                 value_rv: match module.attribute(session.handle, handle, sys::CKA_VALUE) {
                     Ok(_) => sys::CKR_OK,
                     Err(e) => e.rv,
