@@ -159,18 +159,69 @@ pub struct HandshakeRates {
 /// Runs `rounds` handshakes (after one unmeasured warm-up handshake that
 /// also primes the caches of the resuming modes).
 pub fn handshakes<L: Library>(lib: &L, mode: Mode, rounds: u64) -> Result<HandshakeRates, String> {
-    let resumed = mode.resumes();
-    handshake(lib, None)?;
-    let (mut client_total, mut server_total) = (Duration::ZERO, Duration::ZERO);
+    let mut tally = HandshakeTally::start(lib, mode)?;
     for _ in 0..rounds {
-        let (c, s) = handshake(lib, Some(resumed))?;
-        client_total += c;
-        server_total += s;
+        tally.one(lib)?;
     }
-    Ok(HandshakeRates {
-        server: per_second(rounds as f64, server_total),
-        client: per_second(rounds as f64, client_total),
-    })
+    Ok(tally.rates())
+}
+
+/// Runs `rounds` handshakes of each library, alternating handshake by
+/// handshake (and who goes first), so that both see the same machine
+/// noise. Returns the rates of `a` and of `b`.
+pub fn handshakes_pair<A: Library, B: Library>(
+    a: &A,
+    b: &B,
+    mode: Mode,
+    rounds: u64,
+) -> Result<(HandshakeRates, HandshakeRates), String> {
+    let mut ta = HandshakeTally::start(a, mode)?;
+    let mut tb = HandshakeTally::start(b, mode)?;
+    for i in 0..rounds {
+        if i % 2 == 0 {
+            ta.one(a)?;
+            tb.one(b)?;
+        } else {
+            tb.one(b)?;
+            ta.one(a)?;
+        }
+    }
+    Ok((ta.rates(), tb.rates()))
+}
+
+/// Time spent by each side over a series of handshakes.
+struct HandshakeTally {
+    resumed: bool,
+    count: u64,
+    client: Duration,
+    server: Duration,
+}
+
+impl HandshakeTally {
+    fn start<L: Library>(lib: &L, mode: Mode) -> Result<Self, String> {
+        handshake(lib, None)?;
+        Ok(Self {
+            resumed: mode.resumes(),
+            count: 0,
+            client: Duration::ZERO,
+            server: Duration::ZERO,
+        })
+    }
+
+    fn one<L: Library>(&mut self, lib: &L) -> Result<(), String> {
+        let (c, s) = handshake(lib, Some(self.resumed))?;
+        self.client += c;
+        self.server += s;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn rates(&self) -> HandshakeRates {
+        HandshakeRates {
+            server: per_second(self.count as f64, self.server),
+            client: per_second(self.count as f64, self.client),
+        }
+    }
 }
 
 /// Bulk throughput of one batch, in MB/s (10^6 bytes).
@@ -185,54 +236,114 @@ pub struct BulkRates {
 /// Transfers `total` bytes of application data from server to client in
 /// writes of `size` bytes.
 pub fn bulk<L: Library>(lib: &L, size: usize, total: u64) -> Result<BulkRates, String> {
-    let size = size.max(1);
-    let mut buf = Vec::with_capacity(size + 1024);
-    let mut client = lib.client()?;
-    let mut server = lib.server()?;
-    while client.is_handshaking() || server.is_handshaking() {
-        transfer(&mut client, &mut server, &mut buf)?;
-        transfer(&mut server, &mut client, &mut buf)?;
+    let mut run = BulkRun::new(lib, size)?;
+    while run.sent < total {
+        run.step(lib)?;
     }
-    let plaintext = vec![0x5au8; size];
-    let mut sink = vec![0u8; size.max(16384)];
-    let (mut send, mut recv) = (Duration::ZERO, Duration::ZERO);
-    let mut sent = 0u64;
-    while sent < total {
-        let start = Instant::now();
-        server.write_plaintext(&plaintext)?;
-        buf.clear();
-        while server.wants_write() {
-            server.write_tls(&mut buf)?;
+    Ok(run.rates())
+}
+
+/// [`bulk`] for two libraries, alternating write by write (and who goes
+/// first). Returns the rates of `a` and of `b`.
+pub fn bulk_pair<A: Library, B: Library>(
+    a: &A,
+    b: &B,
+    size: usize,
+    total: u64,
+) -> Result<(BulkRates, BulkRates), String> {
+    let mut ra = BulkRun::new(a, size)?;
+    let mut rb = BulkRun::new(b, size)?;
+    let mut i = 0u64;
+    while ra.sent < total {
+        if i % 2 == 0 {
+            ra.step(a)?;
+            rb.step(b)?;
+        } else {
+            rb.step(b)?;
+            ra.step(a)?;
         }
-        send += start.elapsed();
+        i += 1;
+    }
+    Ok((ra.rates(), rb.rates()))
+}
+
+/// One connection moving application data from server to client.
+struct BulkRun<L: Library> {
+    client: L::Client,
+    server: L::Server,
+    plaintext: Vec<u8>,
+    sink: Vec<u8>,
+    buf: Vec<u8>,
+    send: Duration,
+    recv: Duration,
+    sent: u64,
+}
+
+impl<L: Library> BulkRun<L> {
+    fn new(lib: &L, size: usize) -> Result<Self, String> {
+        let size = size.max(1);
+        let mut buf = Vec::with_capacity(size + 1024);
+        let mut client = lib.client()?;
+        let mut server = lib.server()?;
+        while client.is_handshaking() || server.is_handshaking() {
+            transfer(&mut client, &mut server, &mut buf)?;
+            transfer(&mut server, &mut client, &mut buf)?;
+        }
+        Ok(Self {
+            client,
+            server,
+            plaintext: vec![0x5au8; size],
+            sink: vec![0u8; size.max(16384)],
+            buf,
+            send: Duration::ZERO,
+            recv: Duration::ZERO,
+            sent: 0,
+        })
+    }
+
+    /// One write: the server seals and writes, the client reads, opens
+    /// and hands out the plaintext.
+    fn step(&mut self, lib: &L) -> Result<(), String> {
         let start = Instant::now();
-        let mut rd = &buf[..];
+        self.server.write_plaintext(&self.plaintext)?;
+        self.buf.clear();
+        while self.server.wants_write() {
+            self.server.write_tls(&mut self.buf)?;
+        }
+        self.send += start.elapsed();
+        let start = Instant::now();
+        let mut rd = &self.buf[..];
         let mut received = 0;
         while !rd.is_empty() {
-            client.read_tls(&mut rd)?;
-            client.process_new_packets()?;
+            self.client.read_tls(&mut rd)?;
+            self.client.process_new_packets()?;
             loop {
-                let n = client.read_plaintext(&mut sink)?;
+                let n = self.client.read_plaintext(&mut self.sink)?;
                 if n == 0 {
                     break;
                 }
                 received += n;
             }
         }
-        recv += start.elapsed();
-        if received != size {
+        self.recv += start.elapsed();
+        if received != self.plaintext.len() {
             return Err(format!(
-                "{}: received {received} bytes, sent {size}",
-                lib.name()
+                "{}: received {received} bytes, sent {}",
+                lib.name(),
+                self.plaintext.len()
             ));
         }
-        sent += size as u64;
+        self.sent += self.plaintext.len() as u64;
+        Ok(())
     }
-    let mb = sent as f64 / 1_000_000.0;
-    Ok(BulkRates {
-        send: per_second(mb, send),
-        recv: per_second(mb, recv),
-    })
+
+    fn rates(&self) -> BulkRates {
+        let mb = self.sent as f64 / 1_000_000.0;
+        BulkRates {
+            send: per_second(mb, self.send),
+            recv: per_second(mb, self.recv),
+        }
+    }
 }
 
 fn per_second(n: f64, d: Duration) -> f64 {
@@ -290,9 +401,11 @@ mod tests {
                 if mode == Mode::Bulk {
                     bulk(&h, 16384, 1 << 18).unwrap();
                     bulk(&r, 16384, 1 << 18).unwrap();
+                    bulk_pair(&h, &r, 16384, 1 << 18).unwrap();
                 } else {
                     handshakes(&h, mode, 2).unwrap();
                     handshakes(&r, mode, 2).unwrap();
+                    handshakes_pair(&h, &r, mode, 3).unwrap();
                 }
             }
         }

@@ -1,12 +1,14 @@
 //! `hsmtls-compare`: hsmtls against rustls over the same in-memory
-//! harness. Each row is measured `--repeats` times, the two libraries
-//! alternating (and swapping who goes first every repeat); medians and the
-//! ratio hsmtls/rustls are printed. Build with `--release`.
+//! harness. Each row is measured `--repeats` times; within a measurement
+//! the two libraries alternate handshake by handshake (bulk: write by
+//! write), swapping who goes first each time, so that both see the same
+//! noise of a shared machine. Medians and the ratio hsmtls/rustls are
+//! printed. Build with `--release`.
 
 use clap::{Parser, ValueEnum};
 use hsmtls_bench::hsmtls_lib::Hsmtls;
 use hsmtls_bench::rustls_lib::Rustls;
-use hsmtls_bench::{bulk, handshakes, median, KeyKind, Mode, Scenario};
+use hsmtls_bench::{bulk, bulk_pair, handshakes, handshakes_pair, median, KeyKind, Mode, Scenario};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Key {
@@ -138,39 +140,46 @@ fn measure(args: &Args, scenario: &Scenario, with_rustls: bool) -> Result<Vec<Ro
         rustls: Vec::new(),
     });
     let total = args.mib * 1024 * 1024;
-    for i in 0..args.repeats {
-        for turn in 0..2 {
-            let rustls_turn = (i + turn) % 2 == 1;
-            let (x, y) = match (rustls_turn, &r) {
-                (false, _) if args.library == LibraryChoice::Rustls => continue,
-                (false, _) => {
-                    if scenario.mode == Mode::Bulk {
-                        let b = bulk(&h, args.size, total)?;
-                        (b.send, b.recv)
-                    } else {
-                        let hs = handshakes(&h, scenario.mode, args.handshakes)?;
-                        (hs.server, hs.client)
-                    }
-                }
-                (true, Some(r)) => {
-                    if scenario.mode == Mode::Bulk {
-                        let b = bulk(r, args.size, total)?;
-                        (b.send, b.recv)
-                    } else {
-                        let hs = handshakes(r, scenario.mode, args.handshakes)?;
-                        (hs.server, hs.client)
-                    }
-                }
-                (true, None) => continue,
-            };
-            let [ra, rb] = &mut rows;
-            let (va, vb) = if rustls_turn {
-                (&mut ra.rustls, &mut rb.rustls)
-            } else {
-                (&mut ra.hsmtls, &mut rb.hsmtls)
-            };
-            va.push(x);
-            vb.push(y);
+    let bulk_mode = scenario.mode == Mode::Bulk;
+    for _ in 0..args.repeats {
+        let [ra, rb] = &mut rows;
+        match (&r, args.library) {
+            // Both: interleaved handshake by handshake / write by write.
+            (Some(r), LibraryChoice::Both) => {
+                let ((h1, h2), (r1, r2)) = if bulk_mode {
+                    let (bh, br) = bulk_pair(&h, r, args.size, total)?;
+                    ((bh.send, bh.recv), (br.send, br.recv))
+                } else {
+                    let (hh, hr) = handshakes_pair(&h, r, scenario.mode, args.handshakes)?;
+                    ((hh.server, hh.client), (hr.server, hr.client))
+                };
+                ra.hsmtls.push(h1);
+                rb.hsmtls.push(h2);
+                ra.rustls.push(r1);
+                rb.rustls.push(r2);
+            }
+            (Some(r), LibraryChoice::Rustls) => {
+                let (x, y) = if bulk_mode {
+                    let b = bulk(r, args.size, total)?;
+                    (b.send, b.recv)
+                } else {
+                    let hs = handshakes(r, scenario.mode, args.handshakes)?;
+                    (hs.server, hs.client)
+                };
+                ra.rustls.push(x);
+                rb.rustls.push(y);
+            }
+            _ => {
+                let (x, y) = if bulk_mode {
+                    let b = bulk(&h, args.size, total)?;
+                    (b.send, b.recv)
+                } else {
+                    let hs = handshakes(&h, scenario.mode, args.handshakes)?;
+                    (hs.server, hs.client)
+                };
+                ra.hsmtls.push(x);
+                rb.hsmtls.push(y);
+            }
         }
     }
     Ok(rows.into())
