@@ -4,8 +4,8 @@
 //! trace of every key-store operation each side ran: the PKCS#11 call
 //! behind it and the attributes of the objects it created.
 //!
-//! The token: hsmtls-token (`libhsmtls_token.so`, next to the `hsmtls`
-//! binary, loaded through its C ABI like any module), created on the first
+//! The token: hsmtls-token, linked into `hsmtls` and driven through its
+//! PKCS#11 function list (the C ABI any application uses), created on the first
 //! run in `--dir` (default `./hsmtls-demo-token`) with the demo PKI stored
 //! in it. The PKI is the repository's test PKI (`testdata/pki/
 //! brainpoolP256r1`, embedded): its keys are imported once into the token
@@ -97,29 +97,9 @@ struct Side {
     key: CertifiedKey,
 }
 
-/// The PKCS#11 module next to the running `hsmtls` binary.
-fn token_module() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    // `cargo run` / `cargo test`: target/<profile>/hsmtls or .../deps/.
-    for candidate in [dir.to_path_buf(), dir.join("..")] {
-        let so = candidate.join("libhsmtls_token.so");
-        if so.is_file() {
-            return Ok(so);
-        }
-    }
-    Err(format!(
-        "libhsmtls_token.so (the hsmtls-token PKCS#11 module) is not next to {}; build it \
-         with `cargo build -p hsmtls-token`, pass --module PATH for another module, or run \
-         `hsmtls demo --soft`",
-        exe.display()
-    ))
-}
-
 /// Opens (creating on first run) the demo token in `dir`; returns the
 /// config and what happened.
 fn demo_token(dir: &Path) -> Result<(Pkcs11Config, bool), String> {
-    let module = token_module()?;
     std::fs::create_dir_all(dir.join("tokens")).map_err(|e| format!("{}: {e}", dir.display()))?;
     let dir = dir
         .canonicalize()
@@ -139,7 +119,10 @@ fn demo_token(dir: &Path) -> Result<(Pkcs11Config, bool), String> {
     // Read by the module in C_Initialize, before the first open below.
     std::env::set_var("HSMTLS_TOKEN_CONF", &conf);
     let pin_file = dir.join("user.pin");
-    let base = Pkcs11Config::new(&module);
+    // hsmtls-token is linked into `hsmtls` and called through its
+    // PKCS#11 function list: the same C ABI a loaded module offers, with
+    // no shared library to build or find.
+    let base = Pkcs11Config::linked("hsmtls-token", &hsmtls_token::abi::FUNCTION_LIST);
     let created = !pin_file.is_file();
     if created {
         // A demo: the PIN is random and kept beside the token.
@@ -309,9 +292,8 @@ pub fn run(args: Args) -> Result<(), String> {
             ));
         }
         out.push_str(&format!(
-            "key store: hsmtls-token {} (PKCS#11, C ABI), token \"{DEMO_TOKEN}\" in {}, strict \
-             policy: every secret in the token\n",
-            config.module.display(),
+            "key store: hsmtls-token (linked into hsmtls, driven through its PKCS#11 function \
+             list), token \"{DEMO_TOKEN}\" in {}, strict policy: every secret in the token\n",
             args.dir.display()
         ));
         (

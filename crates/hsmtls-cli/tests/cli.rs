@@ -87,29 +87,6 @@ impl Drop for Server {
     }
 }
 
-/// `libhsmtls_token.so` beside the `hsmtls` binary: `cargo test
-/// --workspace` builds it; `cargo test -p hsmtls-cli` alone does not, so
-/// build it once here.
-fn ensure_token_module() {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_hsmtls"));
-    let profile_dir = bin.parent().expect("target/<profile>");
-    if profile_dir.join("libhsmtls_token.so").is_file() {
-        return;
-    }
-    let target_dir = profile_dir.parent().expect("target dir");
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .args(["build", "-p", "hsmtls-token", "--target-dir"])
-        .arg(target_dir);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    assert!(
-        cmd.status().expect("cargo build").success(),
-        "cargo build -p hsmtls-token failed"
-    );
-}
-
 fn check_demo_handshake(text: &str) {
     assert!(
         text.contains("suite=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
@@ -139,7 +116,6 @@ fn check_demo_handshake(text: &str) {
 
 #[test]
 fn demo_runs_a_mutually_authenticated_brainpool_handshake_in_the_token() {
-    ensure_token_module();
     let dir = std::env::temp_dir().join(format!("hsmtls-cli-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir_s = dir.to_str().unwrap();

@@ -129,9 +129,32 @@ pub struct Pkcs11Config {
     pub pin: Option<PinSource>,
     /// The policy.
     pub policy: Policy,
+    /// A module linked into this program: its function list, used instead
+    /// of loading `module` (which then only names it).
+    pub linked: Option<LinkedModule>,
+}
+
+/// The function list of a PKCS#11 module linked into the program (e.g.
+/// `hsmtls_token::abi::general::FUNCTION_LIST`), called through the same
+/// C ABI as a loaded module.
+#[derive(Clone, Copy)]
+pub struct LinkedModule(pub &'static cryptoki_sys::CK_FUNCTION_LIST);
+
+impl std::fmt::Debug for LinkedModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkedModule")
+    }
 }
 
 impl Pkcs11Config {
+    /// A module linked into this program, named `name` in messages.
+    pub fn linked(name: &str, functions: &'static cryptoki_sys::CK_FUNCTION_LIST) -> Self {
+        Self {
+            linked: Some(LinkedModule(functions)),
+            ..Self::new(format!("linked:{name}"))
+        }
+    }
+
     /// A configuration for `module`, first token, no PIN, strict policy.
     pub fn new(module: impl AsRef<Path>) -> Self {
         Self {
@@ -140,6 +163,7 @@ impl Pkcs11Config {
             token: TokenSelector::First,
             pin: None,
             policy: Policy::Strict,
+            linked: None,
         }
     }
 

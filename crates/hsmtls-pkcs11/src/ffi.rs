@@ -399,8 +399,8 @@ pub(crate) struct Module {
     path: PathBuf,
     reserved: Option<String>,
     functions: *const sys::CK_FUNCTION_LIST,
-    // Keeps the code behind `functions` mapped.
-    _library: libloading::Library,
+    // Keeps the code behind `functions` mapped (none for a linked module).
+    _library: Option<libloading::Library>,
 }
 
 // SAFETY: the module is initialized with CKF_OS_LOCKING_OK (or its own
@@ -448,7 +448,11 @@ impl Module {
     /// Loads and initializes the module at `path`, or returns the one
     /// already loaded. `reserved` is the `pReserved` string of
     /// `CK_C_INITIALIZE_ARGS` (NSS softoken's configuration).
-    pub(crate) fn get(path: &Path, reserved: Option<&str>) -> Result<Arc<Module>, LoadError> {
+    pub(crate) fn get(
+        path: &Path,
+        reserved: Option<&str>,
+        linked: Option<&'static sys::CK_FUNCTION_LIST>,
+    ) -> Result<Arc<Module>, LoadError> {
         let registry = MODULES.get_or_init(|| Mutex::new(HashMap::new()));
         let mut modules = registry
             .lock()
@@ -459,7 +463,19 @@ impl Module {
             }
             return Ok(m.clone());
         }
-        let module = Arc::new(Self::load(path, reserved)?);
+        let module = Arc::new(match linked {
+            Some(functions) => {
+                let module = Module {
+                    path: path.to_path_buf(),
+                    reserved: reserved.map(str::to_string),
+                    functions,
+                    _library: None,
+                };
+                module.initialize(reserved).map_err(LoadError::Ck)?;
+                module
+            }
+            None => Self::load(path, reserved)?,
+        });
         modules.insert(path.to_path_buf(), module.clone());
         Ok(module)
     }
@@ -490,7 +506,7 @@ impl Module {
             path: path.to_path_buf(),
             reserved: reserved.map(str::to_string),
             functions,
-            _library: library,
+            _library: Some(library),
         };
         module.initialize(reserved).map_err(LoadError::Ck)?;
         Ok(module)

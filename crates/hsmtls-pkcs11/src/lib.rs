@@ -69,7 +69,7 @@ use hsmtls_keys::{
 use zeroize::Zeroizing;
 
 pub use config::{
-    OpenError, PinSource, Pkcs11Config, Policy, Relaxation, TokenSelector, NSS_NO_DB_PARAMS,
+    LinkedModule, OpenError, PinSource, Pkcs11Config, Policy, Relaxation, TokenSelector, NSS_NO_DB_PARAMS,
     NSS_SOFTOKEN_PATH, SOFTHSM2_PATH,
 };
 pub use ffi::Ck;
@@ -320,7 +320,12 @@ impl Pkcs11Store {
     /// Fails with [`OpenError::MissingMechanism`] when the strict policy
     /// needs a mechanism the token lacks.
     pub fn open(config: &Pkcs11Config) -> Result<Self, OpenError> {
-        let module = Module::get(&config.module, config.init_reserved.as_deref()).map_err(|e| {
+        let module = Module::get(
+            &config.module,
+            config.init_reserved.as_deref(),
+            config.linked.map(|l| l.0),
+        )
+        .map_err(|e| {
             OpenError::Module(match e {
                 ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
                 ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),

@@ -20,7 +20,12 @@ pub fn init_token(
     so_pin: &str,
     user_pin: &str,
 ) -> Result<u64, OpenError> {
-    let module = Module::get(&config.module, config.init_reserved.as_deref()).map_err(|e| {
+    let module = Module::get(
+        &config.module,
+        config.init_reserved.as_deref(),
+        config.linked.map(|l| l.0),
+    )
+    .map_err(|e| {
         OpenError::Module(match e {
             ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
             ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),

@@ -16,6 +16,10 @@ mod objects;
 mod tokens;
 mod unsupported;
 
+/// The 2.40 function list, for programs that link the token and drive it
+/// through its C ABI without loading the shared library.
+pub use general::FUNCTION_LIST;
+
 pub use crypto::*;
 pub use general::*;
 pub use objects::*;
