@@ -69,8 +69,8 @@ use hsmtls_keys::{
 use zeroize::Zeroizing;
 
 pub use config::{
-    LinkedModule, OpenError, PinSource, Pkcs11Config, Policy, Relaxation, TokenSelector, NSS_NO_DB_PARAMS,
-    NSS_SOFTOKEN_PATH, SOFTHSM2_PATH,
+    LinkedModule, OpenError, PinSource, Pkcs11Config, Policy, Relaxation, TokenSelector,
+    NSS_NO_DB_PARAMS, NSS_SOFTOKEN_PATH, SOFTHSM2_PATH,
 };
 pub use ffi::Ck;
 pub use objects::ObjectKind;
