@@ -163,11 +163,18 @@ impl Default for MessageDeframer {
     }
 }
 
+/// The deframer's first buffer: one handshake flight of the usual size.
+const INITIAL_BUFFER: usize = 4096;
+/// The most it ever holds: one maximal TLS 1.2 record.
+const MAX_BUFFER: usize = HEADER_LEN + MAX_CIPHERTEXT_TLS12;
+
 impl MessageDeframer {
     /// An empty deframer accepting fragments up to [`MAX_CIPHERTEXT_TLS12`].
+    /// The buffer starts small (a handshake flight fits) and grows to one
+    /// maximal record only when a record needs it.
     pub fn new() -> Self {
         Self {
-            buf: vec![0; HEADER_LEN + MAX_CIPHERTEXT_TLS12],
+            buf: vec![0; INITIAL_BUFFER],
             start: 0,
             end: 0,
             max_fragment_len: MAX_CIPHERTEXT_TLS12,
@@ -205,6 +212,10 @@ impl MessageDeframer {
     /// must process before reading more).
     pub fn read(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
         self.compact();
+        if self.end == self.buf.len() && self.buf.len() < MAX_BUFFER {
+            let grown = (self.buf.len() * 2).clamp(INITIAL_BUFFER, MAX_BUFFER);
+            self.buf.resize(grown, 0);
+        }
         if self.end == self.buf.len() {
             return Err(io::Error::other(
                 "deframer buffer full: process the buffered records first",
@@ -221,6 +232,10 @@ impl MessageDeframer {
     /// were taken.
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         self.compact();
+        let wanted = (self.end + bytes.len()).min(MAX_BUFFER);
+        if wanted > self.buf.len() {
+            self.buf.resize(wanted, 0);
+        }
         let n = bytes.len().min(self.buf.len() - self.end);
         self.buf[self.end..self.end + n].copy_from_slice(&bytes[..n]);
         self.end += n;
