@@ -108,6 +108,8 @@ pub(crate) struct CommonState {
     pub handshake_complete: bool,
     /// The application's handshake hook.
     pub hook: Option<Arc<dyn HandshakeHook>>,
+    /// Bytes of refused 0-RTT data still to skip (RFC 8446 §4.2.10).
+    pub early_data_to_skip: usize,
     /// Exporter access, once established.
     pub exporter: Option<Exporter>,
 }
@@ -313,6 +315,7 @@ impl Connection {
                 sendable_tls: VecDeque::new(),
                 handshake_complete: false,
                 hook: None,
+                early_data_to_skip: 0,
                 exporter: None,
             },
             deframer: MessageDeframer::new(),
@@ -439,10 +442,27 @@ impl Connection {
             else {
                 break;
             };
-            let (content_type, range) =
-                self.common
-                    .record
-                    .read(record.0.content_type, record.0.version, &mut record.1)?;
+            let outer = record.0.content_type;
+            let read = self
+                .common
+                .record
+                .read(outer, record.0.version, &mut record.1);
+            let (content_type, range) = match read {
+                // RFC 8446 §4.2.10: a server that does not accept 0-RTT
+                // skips the records it cannot deprotect, up to a limit.
+                Err(Error::BadRecordMac)
+                    if outer == ContentType::ApplicationData
+                        && self.common.early_data_to_skip >= record.1.len() =>
+                {
+                    self.common.early_data_to_skip -= record.1.len();
+                    continue;
+                }
+                other => other?,
+            };
+            if self.common.record.tls13 {
+                // The first record that opens ends the early data.
+                self.common.early_data_to_skip = 0;
+            }
             let payload = &record.1[range];
             self.process_record(content_type, payload)?;
         }
@@ -522,6 +542,14 @@ impl Connection {
                 self.dispatch(Message::ChangeCipherSpec)?;
             }
             ContentType::Alert => self.process_alert(payload)?,
+            ContentType::ApplicationData
+                if !self.common.handshake_complete
+                    && self.common.early_data_to_skip >= payload.len() =>
+            {
+                // RFC 8446 §4.2.10: after a HelloRetryRequest the server
+                // skips the early data it never gets keys for.
+                self.common.early_data_to_skip -= payload.len();
+            }
             ContentType::ApplicationData => {
                 if !self.common.handshake_complete {
                     return Err(Error::UnexpectedMessage {

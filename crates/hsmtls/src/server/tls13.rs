@@ -52,6 +52,11 @@ use crate::tls13::{
 use crate::transcript::Transcript;
 use crate::verify::{spki_algorithm, CertificateVerified};
 
+/// How much refused 0-RTT data is skipped before it counts as an attack:
+/// the 2^14-byte limit NSS and OpenSSL use by default, plus record
+/// overhead for a handful of records.
+const MAX_SKIPPED_EARLY_DATA: usize = 16384 + 16 * 256;
+
 pub(crate) enum State {
     ExpectClientHello2(ExpectClientHello2),
     ExpectCertificate(ExpectCertificate),
@@ -167,6 +172,11 @@ pub(crate) fn handle_client_hello(
     }
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
     cx.info.secure_renegotiation = false;
+    // 0-RTT is not accepted (no early_data in EncryptedExtensions): the
+    // client's early records are skipped, RFC 8446 §4.2.10.
+    if retry.is_none() && ext.contains(ExtensionType::EarlyData) {
+        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA;
+    }
     if let Some(list) = ext.get::<ServerNameList>(ExtensionType::ServerName)? {
         cx.info.server_name = list.host_name().map(str::to_owned);
     }
