@@ -452,6 +452,7 @@ impl Connection {
                 // skips the records it cannot deprotect, up to a limit.
                 Err(Error::BadRecordMac)
                     if outer == ContentType::ApplicationData
+                        && self.common.early_data_to_skip > 0
                         && self.common.early_data_to_skip >= record.1.len() =>
                 {
                     self.common.early_data_to_skip -= record.1.len();
@@ -544,6 +545,7 @@ impl Connection {
             ContentType::Alert => self.process_alert(payload)?,
             ContentType::ApplicationData
                 if !self.common.handshake_complete
+                    && self.common.early_data_to_skip > 0
                     && self.common.early_data_to_skip >= payload.len() =>
             {
                 // RFC 8446 §4.2.10: after a HelloRetryRequest the server
