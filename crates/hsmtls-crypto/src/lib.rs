@@ -8,6 +8,9 @@
 //! - [`signing`]: private-key import (PKCS#8, SEC 1, PKCS#1; PEM or DER),
 //!   ECDSA on all six Weierstrass curves with any SHA-2 hash, RSA
 //!   PKCS#1 v1.5 / PSS, Ed25519; verification.
+//! - [`rsa`]: RSA for the token: generation, components, PKCS#1 v1.5 /
+//!   PSS over messages or digests, OAEP, and PKCS#1 v1.5 decryption with
+//!   implicit rejection (AWS-LC's RSA API via `ffi::rsa`).
 //! - [`prf`]: the TLS 1.2 PRF (RFC 5246 §5); [`hkdf`]: HKDF (RFC 5869) and
 //!   TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1).
 //! - [`hash`]: SHA-2 (a clonable running hash) and HMAC.
@@ -22,8 +25,8 @@
 //! RustCrypto brainpool crates lack P-512r1), the brainpool groups are
 //! built with AWS-LC's own C API (`EC_GROUP_new_curve_GFp`) from the
 //! RFC 5639 parameters and run on AWS-LC's constant-time generic Montgomery
-//! EC code. That is the only `unsafe` code, confined to the private
-//! `ffi::ec` module.
+//! EC code. That, and raw RSA (`ffi::rsa`), is the only `unsafe` code,
+//! confined to the private `ffi` modules.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -42,6 +45,7 @@ mod pem;
 pub mod prf;
 pub mod record;
 pub mod record13;
+pub mod rsa;
 pub mod signing;
 
 pub use ct::bytes_eq as constant_time_eq;

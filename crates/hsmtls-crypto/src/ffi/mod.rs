@@ -4,7 +4,10 @@
 //! ECDSA hash/curve combinations it has no constant for (P-256 with
 //! SHA-512, …). Both go through AWS-LC's EC API here. The TLS 1.2 PRF's
 //! HMAC runs on AWS-LC's plain SHA-2 states (`sha`), which aws-lc-rs does
-//! not expose.
+//! not expose. RSA operations aws-lc-rs cannot express (prehashed
+//! PKCS#1 / PSS with any salt, OAEP labels, the raw private-key operation
+//! for implicit rejection, import and export by components) use `rsa`.
 
 pub(crate) mod ec;
+pub(crate) mod rsa;
 pub(crate) mod sha;
