@@ -9,6 +9,8 @@ mod files;
 mod names;
 mod options;
 mod server;
+mod store;
+mod token;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,8 @@ enum Command {
     Bench(bench::Args),
     /// A client and a server over loopback, with a trace of every key-store operation.
     Demo(demo::Args),
+    /// Creates an hsmtls-token token; stores keys and certificates in a token.
+    Token(token::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::Client(args) => client::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Token(args) => token::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use hsmtls::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 use hsmtls_keys::KeyStore;
 use hsmtls_soft::SoftStore;
 
+use crate::store::{self, StoreOptions};
 use crate::{files, names};
 
 /// TLS parameters.
@@ -19,12 +20,28 @@ pub struct TlsOptions {
     /// client certificates' CA for a server.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Certificate chain (PEM, leaf first, or one DER certificate).
-    #[arg(long, value_name = "FILE")]
+    /// Certificate chain (PEM, leaf first, or one DER certificate), or
+    /// with --module a PKCS#11 URI of the certificate in the token.
+    #[arg(long, value_name = "FILE|pkcs11:…")]
     pub cert: Option<PathBuf>,
-    /// Private key of the certificate (PKCS#8, SEC1 or PKCS#1; PEM or DER).
-    #[arg(long, value_name = "FILE")]
+    /// Private key of the certificate (PKCS#8, SEC1 or PKCS#1; PEM or
+    /// DER), or with --module a PKCS#11 URI of the key in the token
+    /// (e.g. `pkcs11:token=gateway;object=client;type=private`); a key file
+    /// is imported into the token as a session object.
+    #[arg(long, value_name = "FILE|pkcs11:…")]
     pub key: Option<PathBuf>,
+    /// Intermediate CA certificates (PEM or DER) sent after a
+    /// `--cert pkcs11:…` leaf.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreOptions,
+    /// A preset: `tr03109` (smart-meter gateway: TLS 1.2, ECDHE-ECDSA
+    /// AES-GCM/CBC, brainpool and NIST curves, EMS and encrypt-then-MAC
+    /// required, mutual authentication required). --ciphers/--groups/
+    /// --sigalgs narrow it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Only TLS 1.2.
     #[arg(long, conflicts_with = "tls13")]
     pub tls12: bool,
@@ -62,8 +79,77 @@ pub struct Loaded {
 }
 
 impl TlsOptions {
-    /// Loads the files into a fresh software store.
+    /// Loads the files into a fresh software store, or opens the token
+    /// (`--module`) and finds or imports the key and certificate there.
     pub fn load(&self) -> Result<Loaded, String> {
+        self.check_profile()?;
+        let roots = match &self.ca {
+            Some(ca) => files::certificates(ca)?,
+            None => Vec::new(),
+        };
+        let key_uri = self
+            .key
+            .as_deref()
+            .filter(|k| store::is_uri(k))
+            .and_then(|k| k.to_str());
+        let cert_is_uri = self.cert.as_deref().is_some_and(store::is_uri);
+        if !self.store.is_token() && (key_uri.is_some() || cert_is_uri) {
+            if key_uri.is_none() {
+                return Err(
+                    "--cert pkcs11:… needs --module (the PKCS#11 module holding it)".into(),
+                );
+            }
+        } else if !self.store.is_token() {
+            if self.store != StoreOptions::default() {
+                return Err(
+                    "--token, --pin-file, --init-args, --policy and --token-dir need --module"
+                        .into(),
+                );
+            }
+            return self.load_soft(roots);
+        }
+        let p11 = Arc::new(self.store.open(key_uri)?);
+        let module = self
+            .store
+            .module
+            .clone()
+            .unwrap_or_else(|| "the URI's module".into());
+        let certified = match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                let key_handle = if let Some(uri) = key_uri {
+                    p11.private_key(uri).map_err(|e| format!("{uri}: {e}"))?
+                } else {
+                    p11.import_private_key(&files::private_key(key)?, "hsmtls-cli", b"hsmtls-cli")
+                        .map_err(|e| format!("{}: {e}", key.display()))?
+                };
+                let chain = if cert_is_uri {
+                    let uri = cert.to_str().unwrap_or_default();
+                    let mut chain =
+                        vec![p11.certificate(uri).map_err(|e| format!("{uri}: {e}"))?];
+                    if let Some(more) = &self.chain {
+                        chain.extend(files::certificates(more)?);
+                    }
+                    chain
+                } else {
+                    files::certificates(cert)?
+                };
+                Some(
+                    CertifiedKey::new(chain, Arc::new(key_handle))
+                        .map_err(|e| format!("{}: {e}", cert.display()))?,
+                )
+            }
+            (None, None) => None,
+            _ => return Err("--cert and --key go together".into()),
+        };
+        eprintln!("hsmtls: {}", store::describe(&p11, &module));
+        Ok(Loaded {
+            store: p11,
+            certified,
+            roots,
+        })
+    }
+
+    fn load_soft(&self, roots: Vec<Vec<u8>>) -> Result<Loaded, String> {
         let soft = SoftStore::new();
         let certified = match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => {
@@ -80,10 +166,6 @@ impl TlsOptions {
             (None, None) => None,
             _ => return Err("--cert and --key go together".into()),
         };
-        let roots = match &self.ca {
-            Some(ca) => files::certificates(ca)?,
-            None => Vec::new(),
-        };
         Ok(Loaded {
             store: Arc::new(soft),
             certified,
@@ -91,10 +173,64 @@ impl TlsOptions {
         })
     }
 
+    /// Whether the secrets are in a PKCS#11 token.
+    fn token_mode(&self) -> bool {
+        self.store.is_token() || self.key.as_deref().is_some_and(store::is_uri)
+    }
+
+    /// Whether `--profile tr03109` was asked for; refuses other profiles
+    /// and the flags the profile forbids.
+    fn check_profile(&self) -> Result<bool, String> {
+        match self.profile.as_deref() {
+            None => Ok(false),
+            Some("tr03109") => {
+                if self.tls13 || self.no_ems || self.no_etm {
+                    return Err(
+                        "--profile tr03109 is TLS 1.2 with the extended master secret \
+                                and encrypt-then-MAC required: drop --tls13, --no-ems, --no-etm"
+                            .into(),
+                    );
+                }
+                Ok(true)
+            }
+            Some(other) => Err(format!("--profile: unknown {other:?} (tr03109)")),
+        }
+    }
+
+    /// Narrows a profile's lists to the flags.
+    fn narrow_client(
+        &self,
+        mut b: hsmtls::ClientConfigBuilder,
+    ) -> Result<hsmtls::ClientConfigBuilder, String> {
+        if let Some(list) = &self.ciphers {
+            b = b
+                .cipher_suites(&names::cipher_suites(list)?)
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(list) = &self.groups {
+            b = b.groups(&names::groups(list)?).map_err(|e| e.to_string())?;
+        }
+        if let Some(list) = &self.sigalgs {
+            b = b.signature_schemes(&names::signature_schemes(list)?);
+        }
+        if let Some(list) = &self.alpn {
+            b = b.alpn_protocols(names::alpn(list)?);
+        }
+        Ok(b)
+    }
+
     /// A client configuration.
     pub fn client_config(&self, loaded: Loaded) -> Result<ClientConfig, String> {
         if loaded.roots.is_empty() {
             return Err("the client needs --ca to verify the server".into());
+        }
+        if self.check_profile()? {
+            let ck = loaded
+                .certified
+                .ok_or("--profile tr03109 requires a client certificate: --cert and --key")?;
+            let b = hsmtls::profiles::tr03109_client(loaded.store, loaded.roots, ck)
+                .map_err(|e| e.to_string())?;
+            return self.narrow_client(b)?.build().map_err(|e| e.to_string());
         }
         let mut b = ClientConfig::builder(loaded.store).root_certificates(loaded.roots);
         if let Some(ck) = loaded.certified {
@@ -120,20 +256,7 @@ impl TlsOptions {
         mut b: hsmtls::ClientConfigBuilder,
     ) -> Result<hsmtls::ClientConfigBuilder, String> {
         b = b.versions(self.versions()).map_err(|e| e.to_string())?;
-        if let Some(list) = &self.ciphers {
-            b = b
-                .cipher_suites(&names::cipher_suites(list)?)
-                .map_err(|e| e.to_string())?;
-        }
-        if let Some(list) = &self.groups {
-            b = b.groups(&names::groups(list)?).map_err(|e| e.to_string())?;
-        }
-        if let Some(list) = &self.sigalgs {
-            b = b.signature_schemes(&names::signature_schemes(list)?);
-        }
-        if let Some(list) = &self.alpn {
-            b = b.alpn_protocols(names::alpn(list)?);
-        }
+        b = self.narrow_client(b)?;
         Ok(b.extended_master_secret(!self.no_ems)
             .require_extended_master_secret(self.require_ems)
             .encrypt_then_mac(!self.no_etm))
@@ -148,6 +271,34 @@ impl TlsOptions {
         let ck = loaded
             .certified
             .ok_or("the server needs --cert and --key")?;
+        if self.check_profile()? {
+            if loaded.roots.is_empty() {
+                return Err(
+                    "--profile tr03109 requires client authentication: --ca for the clients' CA"
+                        .into(),
+                );
+            }
+            let mut b = hsmtls::profiles::tr03109_server(loaded.store, ck, loaded.roots)
+                .map_err(|e| e.to_string())?;
+            if let Some(list) = &self.ciphers {
+                b = b
+                    .cipher_suites(&names::cipher_suites(list)?)
+                    .map_err(|e| e.to_string())?;
+            }
+            if let Some(list) = &self.groups {
+                b = b.groups(&names::groups(list)?).map_err(|e| e.to_string())?;
+            }
+            if let Some(list) = &self.sigalgs {
+                b = b.signature_schemes(&names::signature_schemes(list)?);
+            }
+            if let Some(list) = &self.alpn {
+                b = b.alpn_protocols(names::alpn(list)?);
+            }
+            if self.token_mode() {
+                b = b.session_tickets(false);
+            }
+            return b.build().map_err(|e| e.to_string());
+        }
         let mut b = ServerConfig::builder(loaded.store)
             .certificate(ck)
             .versions(self.versions())
@@ -176,6 +327,11 @@ impl TlsOptions {
             .extended_master_secret(!self.no_ems)
             .require_extended_master_secret(self.require_ems)
             .encrypt_then_mac(!self.no_etm);
+        if self.token_mode() {
+            // A master secret in a token cannot be sealed into a ticket
+            // (not extractable): session IDs only.
+            b = b.session_tickets(false);
+        }
         b.build().map_err(|e| e.to_string())
     }
 }

@@ -54,12 +54,21 @@ impl Server {
     fn start(extra: &[&str]) -> Self {
         let chain = pki("ecdsa-p256", "server.chain.pem");
         let key = pki("ecdsa-p256", "server.key");
+        let mut args = vec![
+            "--cert".to_string(),
+            chain.display().to_string(),
+            "--key".to_string(),
+            key.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(&args)
+    }
+
+    /// `hsmtls server --listen 127.0.0.1:0` with `args`.
+    fn spawn(args: &[String]) -> Self {
         let mut child = bin()
-            .args(["server", "--listen", "127.0.0.1:0", "--cert"])
-            .arg(&chain)
-            .arg("--key")
-            .arg(&key)
-            .args(extra)
+            .args(["server", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -69,14 +78,20 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("hsmtls: listening on ") {
-                    let _ = tx.send(addr.to_owned());
+                    let _ = tx.send(Ok(addr.to_owned()));
+                } else {
+                    let _ = tx.send(Err(line));
                 }
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("server did not report its address");
-        Self { child, addr }
+        let mut lines = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(Ok(addr)) => return Self { child, addr },
+                Ok(Err(line)) => lines.push(line),
+                Err(_) => panic!("server did not report its address: {lines:?}"),
+            }
+        }
     }
 }
 
@@ -434,4 +449,281 @@ fn bench_runs_every_mode() {
         text.contains("send") && text.contains("recv") && text.contains("MB/s"),
         "{text}"
     );
+}
+
+/// A fresh hsmtls-token token labelled `gw` in a temporary directory,
+/// made with `hsmtls token init` (PIN in a file), holding `kind`'s client
+/// and server keys and certificates as token objects (`hsmtls token
+/// import`). Returns the directory and the PIN file.
+fn token_with_keys(kind: &str) -> (PathBuf, PathBuf) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "hsmtls-cli-token-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pin = dir.join("user.pin");
+    std::fs::write(&pin, "2468\n").unwrap();
+    let tok = dir.join("token");
+    let (tok_s, pin_s) = (tok.display().to_string(), pin.display().to_string());
+    let out = run(
+        &[
+            "token",
+            "init",
+            "--token-dir",
+            &tok_s,
+            "--token",
+            "gw",
+            "--pin-file",
+            &pin_s,
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for role in ["client", "server"] {
+        let key = pki(kind, &format!("{role}.key"));
+        let cert = pki(kind, &format!("{role}.der"));
+        let out = run(
+            &[
+                "token",
+                "import",
+                "--module",
+                "hsmtls-token",
+                "--token-dir",
+                &tok_s,
+                "--token",
+                "gw",
+                "--pin-file",
+                &pin_s,
+                "--object",
+                role,
+                "--key",
+                key.to_str().unwrap(),
+                "--cert",
+                cert.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (tok, pin)
+}
+
+/// Client and server each on its own hsmtls-token token (keys found by
+/// PKCS#11 URI, PIN from a file and from the URI's pin-source), the
+/// TR-03109 profile, brainpoolP256r1, over 127.0.0.1.
+#[test]
+fn token_mode_client_and_server_with_the_tr03109_profile() {
+    let kind = "brainpoolP256r1";
+    let (server_tok, server_pin) = token_with_keys(kind);
+    let (client_tok, client_pin) = token_with_keys(kind);
+    let ca = pki(kind, "ca.pem").display().to_string();
+    let server = Server::spawn(&[
+        "--module".into(),
+        "hsmtls-token".into(),
+        "--token-dir".into(),
+        server_tok.display().to_string(),
+        "--pin-file".into(),
+        server_pin.display().to_string(),
+        "--key".into(),
+        "pkcs11:token=gw;object=server;type=private".into(),
+        "--cert".into(),
+        pki(kind, "server.chain.pem").display().to_string(),
+        "--profile".into(),
+        "tr03109".into(),
+        "--ca".into(),
+        ca.clone(),
+        "--ciphers".into(),
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256".into(),
+    ]);
+    let key_uri = format!(
+        "pkcs11:token=gw;object=client;type=private?pin-source={}",
+        client_pin.display()
+    );
+    let out = run(
+        &[
+            "client",
+            "--connect",
+            &server.addr,
+            "--sni",
+            "localhost",
+            "--module",
+            "hsmtls-token",
+            "--token-dir",
+            &client_tok.display().to_string(),
+            "--key",
+            &key_uri,
+            "--cert",
+            "pkcs11:token=gw;object=client;type=cert",
+            "--chain",
+            &pki(kind, "inter.pem").display().to_string(),
+            "--profile",
+            "tr03109",
+            "--groups",
+            "brainpoolP256r1",
+            "--ca",
+            &ca,
+            "--idle-timeout",
+            "300",
+        ],
+        b"meter readings\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "key store: PKCS#11 token \"gw\" in hsmtls-token, policy strict (every secret in the token)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "version=TLSv1.2 suite=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 group=brainpoolP256r1 \
+             ems=yes etm=yes"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "meter readings\n");
+    let _ = std::fs::remove_dir_all(server_tok.parent().unwrap());
+    let _ = std::fs::remove_dir_all(client_tok.parent().unwrap());
+}
+
+/// Token-mode mistakes: one `hsmtls: …` line, exit 1.
+#[test]
+fn token_mode_errors_are_one_line() {
+    let (tok, pin) = token_with_keys("ecdsa-p256");
+    let tok = tok.display().to_string();
+    let pin = pin.display().to_string();
+    let ca = pki("ecdsa-p256", "ca.pem").display().to_string();
+    let cert = pki("ecdsa-p256", "client.chain.pem").display().to_string();
+    let client = |extra: &[&str]| {
+        let mut args = vec!["client", "--connect", "127.0.0.1:1", "--ca", &ca];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let token = [
+        "--module",
+        "hsmtls-token",
+        "--token-dir",
+        &tok,
+        "--pin-file",
+        &pin,
+    ];
+    let mut cases: Vec<(Vec<String>, String)> = vec![
+        (
+            client(&["--key", "pkcs11:object=client", "--cert", &cert]),
+            "a pkcs11: URI needs --module".into(),
+        ),
+        (client(&["--pin-file", &pin]), "need --module".into()),
+        (
+            client(&[&token[..], &["--policy", "lax"]].concat()),
+            "--policy: unknown \"lax\"".into(),
+        ),
+        (
+            client(&[&token[..], &["--token", "nope"]].concat()),
+            "no such token".into(),
+        ),
+        (
+            client(
+                &[
+                    &token[..],
+                    &["--key", "pkcs11:object=nokey", "--cert", &cert],
+                ]
+                .concat(),
+            ),
+            "pkcs11:object=nokey: invalid key: no private key matches the URI".into(),
+        ),
+        (
+            client(&[
+                "--module",
+                "hsmtls-token",
+                "--token-dir",
+                &tok,
+                "--key",
+                "pkcs11:object=client?pin-value=2468",
+                "--cert",
+                &cert,
+            ]),
+            "pin-value would put the PIN in the process list".into(),
+        ),
+        (
+            client(&["--profile", "tr03109"]),
+            "--profile tr03109 requires a client certificate".into(),
+        ),
+        (
+            client(&["--profile", "tr03109", "--tls13"]),
+            "drop --tls13".into(),
+        ),
+    ];
+    if std::path::Path::new("/usr/lib/softhsm/libsofthsm2.so").exists()
+        && std::process::Command::new("softhsm2-util")
+            .arg("--version")
+            .output()
+            .is_ok()
+    {
+        // SoftHSM2 has no TLS mechanisms: strict mode names the one missing.
+        let dir = std::path::PathBuf::from(&tok).with_file_name("softhsm");
+        std::fs::create_dir_all(dir.join("tokens")).unwrap();
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!("directories.tokendir = {}\n", dir.join("tokens").display()),
+        )
+        .unwrap();
+        let init = std::process::Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                "sh",
+                "--pin",
+                "2468",
+                "--so-pin",
+                "0000",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        std::env::set_var("SOFTHSM2_CONF", &conf);
+        cases.push((
+            client(&[
+                "--module",
+                "/usr/lib/softhsm/libsofthsm2.so",
+                "--token",
+                "sh",
+                "--pin-file",
+                &pin,
+            ]),
+            "token \"sh\" has no CKM_".into(),
+        ));
+    } else {
+        eprintln!("SKIP the strict-mode SoftHSM2 case: softhsm2 is not installed");
+    }
+    for (args, expected) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("hsmtls: ") && stderr.contains(expected.as_str()),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(std::path::PathBuf::from(&tok).parent().unwrap());
 }
