@@ -935,3 +935,131 @@ pub fn debug_shows_no_secret(store: &dyn KeyStore, keys: &ConformanceKeys) {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The TLS 1.3 key schedule (RFC 8446 §7.1), Finished (§4.4.4),
+/// exporters (§7.5) and record protection (§5.2) of `store`, checked
+/// against `reference`, another store (the software store, whose HKDF
+/// carries the RFC 8448 known answers): one (EC)DHE exchange across the
+/// two stores gives both the same shared secret; each runs the schedule
+/// from it; Finished values and exporter outputs must agree, records
+/// sealed by one must open in the other, and a flipped bit must not.
+///
+/// Uses only the trait, so a token's secrets never leave it: what is
+/// compared is public (verify_data, exporter output, ciphertext).
+pub fn tls13_against(store: &dyn KeyStore, reference: &dyn KeyStore) {
+    let name = store.name();
+    let caps = store.capabilities();
+    let rcaps = reference.capabilities();
+    if caps.tls13_aeads.is_empty() {
+        eprintln!("{name}: SKIP TLS 1.3: no TLS 1.3 AEAD in the capabilities");
+        return;
+    }
+    let group = [
+        KeyExchangeGroup::Secp256r1,
+        KeyExchangeGroup::X25519,
+        KeyExchangeGroup::Secp384r1,
+    ]
+    .into_iter()
+    .find(|g| caps.groups.contains(g) && rcaps.groups.contains(g))
+    .unwrap_or_else(|| panic!("{name}: no key-exchange group shared with the reference"));
+    for &aead in &caps.tls13_aeads {
+        if !rcaps.tls13_aeads.contains(&aead) {
+            continue;
+        }
+        let hash = if aead == crate::AeadAlgorithm::Aes256Gcm {
+            HashAlgorithm::Sha384
+        } else {
+            HashAlgorithm::Sha256
+        };
+        let what = format!("{name}: TLS 1.3 {aead:?} on {group:?}");
+        let (a, pa) = store.start_key_exchange(group).expect(&what);
+        let (b, pb) = reference.start_key_exchange(group).expect(&what);
+        let za = store.complete_key_exchange(a, &pb).expect(&what);
+        let zb = reference.complete_key_exchange(b, &pa).expect(&what);
+        let run = |s: &dyn KeyStore, z: &Secret| {
+            let empty = s.hasher(hash).expect("hasher").current();
+            let th1 = vec![0x11u8; hash.output_len()];
+            let th2 = vec![0x22u8; hash.output_len()];
+            let t = SecretUsage::Tls13;
+            let early = s.hkdf_extract(hash, None, None).expect("early secret");
+            let derived = s
+                .hkdf_expand_label(hash, &early, b"derived", empty.as_ref(), t)
+                .expect("derived");
+            let hs = s
+                .hkdf_extract(hash, Some(&derived), Some(z))
+                .expect("handshake secret");
+            let chts = s
+                .hkdf_expand_label(hash, &hs, b"c hs traffic", &th1, t)
+                .expect("c hs traffic");
+            let derived2 = s
+                .hkdf_expand_label(hash, &hs, b"derived", empty.as_ref(), t)
+                .expect("derived");
+            let master = s
+                .hkdf_extract(hash, Some(&derived2), None)
+                .expect("master secret");
+            let cats = s
+                .hkdf_expand_label(hash, &master, b"c ap traffic", &th2, t)
+                .expect("c ap traffic");
+            let exp = s
+                .hkdf_expand_label(hash, &master, b"exp master", &th2, SecretUsage::Generic)
+                .expect("exp master");
+            let finished = s.tls13_verify_data(hash, &chts, &th1).expect("Finished");
+            let ctx = s.hasher(hash).expect("hasher").current();
+            let exp_label = s
+                .hkdf_expand_label(
+                    hash,
+                    &exp,
+                    b"EXPORTER-test",
+                    empty.as_ref(),
+                    SecretUsage::Generic,
+                )
+                .expect("exporter secret");
+            let mut exported = [0u8; 40];
+            s.hkdf_expand_label_data(hash, &exp_label, b"exporter", ctx.as_ref(), &mut exported)
+                .expect("exporter");
+            let protector = s
+                .tls13_record_protector(hash, &cats, aead)
+                .expect("record protector");
+            (finished, exported, protector)
+        };
+        let (fa, ea, mut pa) = run(store, &za);
+        let (fb, eb, mut pb) = run(reference, &zb);
+        assert_eq!(fa.as_ref(), fb.as_ref(), "{what}: Finished differs");
+        assert_eq!(fa.as_ref().len(), hash.output_len(), "{what}");
+        assert_eq!(ea, eb, "{what}: exporter output differs");
+        for (seq, len) in [
+            (0u64, 0usize),
+            (1, 1),
+            (2, 1000),
+            (u64::from(u32::MAX) + 7, 16384),
+        ] {
+            let inner: Vec<u8> = (0..len).map(|i| i as u8).chain([23u8]).collect();
+            for forward in [true, false] {
+                let (seal, open) = if forward {
+                    (&mut pa, &mut pb)
+                } else {
+                    (&mut pb, &mut pa)
+                };
+                let mut out = Vec::new();
+                seal.seal(seq, 23, 0x0303, &inner, &mut out)
+                    .unwrap_or_else(|e| panic!("{what}: seal: {e:?}"));
+                assert!(out.len() <= inner.len() + seal.max_overhead(), "{what}");
+                let mut frag = out.clone();
+                let r = open
+                    .open(seq, 23, 0x0303, &mut frag)
+                    .unwrap_or_else(|e| panic!("{what}: open seq {seq}: {e:?}"));
+                assert_eq!(&frag[r], &inner[..], "{what}: record round trip");
+                let mut bad = out.clone();
+                bad[0] ^= 1;
+                assert_eq!(
+                    open.open(seq, 23, 0x0303, &mut bad).unwrap_err(),
+                    KeyError::BadRecordMac,
+                    "{what}: tampered record"
+                );
+                let mut wrong_seq = out.clone();
+                assert!(open.open(seq + 1, 23, 0x0303, &mut wrong_seq).is_err());
+            }
+        }
+        eprintln!("ok: {what}");
+    }
+}

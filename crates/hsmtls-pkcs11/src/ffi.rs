@@ -198,6 +198,17 @@ pub(crate) enum Mech<'a> {
     ChaCha20Poly1305 { nonce: &'a [u8], aad: &'a [u8] },
     /// `CKM_AES_CBC` with a 16-byte IV.
     AesCbc { iv: &'a [u8; 16] },
+    /// `CKM_HKDF_DERIVE` / `CKM_HKDF_DATA` with `CK_HKDF_PARAMS` (v3.0
+    /// §2.43): `salt_key` selects `CKF_HKDF_SALT_KEY`, otherwise
+    /// `CKF_HKDF_SALT_NULL` (`HashLen` zero bytes, RFC 5869 §2.2).
+    Hkdf {
+        mechanism: CK_MECHANISM_TYPE,
+        extract: bool,
+        expand: bool,
+        prf: CK_MECHANISM_TYPE,
+        salt_key: Option<CK_OBJECT_HANDLE>,
+        info: &'a [u8],
+    },
     /// `CKM_*_RSA_PKCS_PSS` with its `CK_RSA_PKCS_PSS_PARAMS`.
     RsaPss {
         mechanism: CK_MECHANISM_TYPE,
@@ -216,7 +227,8 @@ impl Mech<'_> {
             Mech::Tls12Master { mechanism, .. }
             | Mech::ExtendedMaster { mechanism, .. }
             | Mech::TlsMac { mechanism, .. }
-            | Mech::RsaPss { mechanism, .. } => *mechanism,
+            | Mech::RsaPss { mechanism, .. }
+            | Mech::Hkdf { mechanism, .. } => *mechanism,
             Mech::Tls12Kdf { .. } => sys::CKM_TLS12_KDF,
             Mech::Gcm { .. } => sys::CKM_AES_GCM,
             Mech::ChaCha20Poly1305 { .. } => sys::CKM_CHACHA20_POLY1305,
@@ -336,6 +348,35 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
         }
         Mech::AesCbc { iv } => {
             let mut p = *iv;
+            call(ty, &mut p, f)
+        }
+        Mech::Hkdf {
+            extract,
+            expand,
+            prf,
+            salt_key,
+            info,
+            ..
+        } => {
+            let mut p = sys::CK_HKDF_PARAMS {
+                bExtract: extract.into(),
+                bExpand: expand.into(),
+                prfHashMechanism: prf,
+                ulSaltType: if salt_key.is_some() {
+                    sys::CKF_HKDF_SALT_KEY
+                } else {
+                    sys::CKF_HKDF_SALT_NULL
+                },
+                pSalt: ptr::null_mut(),
+                ulSaltLen: 0,
+                hSaltKey: salt_key.unwrap_or(sys::CK_INVALID_HANDLE),
+                pInfo: if info.is_empty() {
+                    ptr::null_mut()
+                } else {
+                    info.as_ptr() as *mut u8
+                },
+                ulInfoLen: info.len() as CK_ULONG,
+            };
             call(ty, &mut p, f)
         }
         Mech::RsaPss {

@@ -48,6 +48,7 @@ mod ffi;
 mod objects;
 mod provision;
 mod record;
+mod tls13;
 mod uri;
 
 use core::fmt;
@@ -666,7 +667,17 @@ impl Pkcs11Store {
             }
             K::NewTicketKey => "C_GenerateKey CKM_AES_KEY_GEN".into(),
             K::TicketSeal | K::TicketOpen => "C_Encrypt/C_Decrypt CKM_AES_GCM".into(),
-            _ => return None,
+            K::HkdfExtract => "C_DeriveKey CKM_HKDF_DERIVE (extract, salt as key)".into(),
+            K::HkdfExpandLabel => "C_DeriveKey CKM_HKDF_DERIVE (expand, HkdfLabel)".into(),
+            K::HkdfExpandLabelData => "C_DeriveKey CKM_HKDF_DATA (public outputs only)".into(),
+            K::Tls13VerifyData => {
+                "C_DeriveKey CKM_HKDF_DERIVE \"finished\", C_Sign CKM_SHA256_HMAC/CKM_SHA384_HMAC"
+                    .into()
+            }
+            K::Tls13RecordProtector => {
+                "C_DeriveKey CKM_HKDF_DERIVE \"key\" + CKM_HKDF_DATA \"iv\"; records: C_Encrypt/C_Decrypt"
+                    .into()
+            }
         })
     }
 
@@ -1210,7 +1221,9 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         | sys::CKM_TLS12_KEY_AND_MAC_DERIVE
         | sys::CKM_TLS12_KDF
         | CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH
-        | CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH => sys::CKF_DERIVE,
+        | CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH
+        | sys::CKM_HKDF_DERIVE
+        | sys::CKM_HKDF_DATA => sys::CKF_DERIVE,
         sys::CKM_EC_KEY_PAIR_GEN | sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => {
             sys::CKF_GENERATE_KEY_PAIR
         }
@@ -1472,7 +1485,7 @@ impl KeyStore for Pkcs11Store {
                 Prf::Token { ems, .. } => ems.is_some(),
                 Prf::Software => true,
             },
-            ..Capabilities::default()
+            tls13_aeads: self.tls13_aeads(),
         }
     }
 
@@ -2114,6 +2127,55 @@ impl KeyStore for Pkcs11Store {
             self.software_secret(usage, Zeroizing::new(value.to_vec())),
             state.to_vec(),
         ))
+    }
+
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.tls13_extract(hash, salt, ikm)
+    }
+
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        self.tls13_expand_label(hash, secret, label, context, usage)
+    }
+
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        self.tls13_expand_label_data(hash, secret, label, context, out)
+    }
+
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<hsmtls_keys::Digest, KeyError> {
+        self.tls13_finished(hash, base_key, transcript_hash)
+    }
+
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: hsmtls_keys::AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        self.tls13_protector(hash, traffic_secret, aead)
     }
 }
 

@@ -31,12 +31,20 @@ pub enum ObjectKind {
     PrivateKey,
     /// A peer's public key, imported for one verification.
     PublicKey,
+    /// A TLS 1.3 secret of the key schedule (RFC 8446 §7.1): early,
+    /// handshake, master, traffic, resumption secrets, PSKs.
+    Tls13Secret,
+    /// A TLS 1.3 finished key (RFC 8446 §4.4.4), for one `C_Sign`.
+    FinishedKey,
+    /// Public key-schedule input: the `Hash.length` zero bytes of RFC
+    /// 8446 §7.1 as an HKDF key object.
+    ZeroKey,
 }
 
 impl ObjectKind {
     /// Whether objects of this kind hold a secret.
     pub fn is_secret(self) -> bool {
-        !matches!(self, Self::PublicKey)
+        !matches!(self, Self::PublicKey | Self::ZeroKey)
     }
 }
 

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use hsmtls_keys::{
-    Capabilities, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup, KeyShare,
-    KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel, RecordCipher, Secret,
-    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
+    AeadAlgorithm, Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError,
+    KeyExchangeGroup, KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel,
+    RecordCipher, RecordProtector, Secret, SecretUsage, SignatureAlgorithm, TicketKey,
+    Tls12TrafficKeys,
 };
 use hsmtls_pkcs11::{ObjectAudit, ObjectKind, Pkcs11Store};
 
@@ -137,6 +138,83 @@ impl KeyStore for Auditing {
     }
     fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
         self.inner.ticket_open(key, ticket)
+    }
+    fn hkdf_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.audit(); // the (EC)DHE secret or the previous stage is alive
+        self.inner.hkdf_extract(hash, salt, ikm)
+    }
+    fn hkdf_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        self.inner
+            .hkdf_expand_label(hash, secret, label, context, usage)
+    }
+    fn hkdf_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        self.inner
+            .hkdf_expand_label_data(hash, secret, label, context, out)
+    }
+    fn tls13_verify_data(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
+        self.audit(); // traffic secrets and keys are alive
+        self.inner
+            .tls13_verify_data(hash, base_key, transcript_hash)
+    }
+    fn tls13_record_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        let r = self
+            .inner
+            .tls13_record_protector(hash, traffic_secret, aead);
+        self.audit();
+        r
+    }
+}
+
+/// The TLS 1.3 isolation check: every secret object seen alive was
+/// sensitive, not extractable, its value refused; the key share, the
+/// (EC)DHE secret, key-schedule secrets and traffic keys were all seen.
+pub fn check_isolation13(audits: &[ObjectAudit], what: &str) {
+    assert!(!audits.is_empty(), "{what}: no secret object audited");
+    for a in audits {
+        assert_eq!(a.sensitive, Some(true), "{what}: {a:?} not CKA_SENSITIVE");
+        assert_eq!(a.extractable, Some(false), "{what}: {a:?} CKA_EXTRACTABLE");
+        assert_eq!(
+            a.value_rv, CKR_ATTRIBUTE_SENSITIVE,
+            "{what}: CKA_VALUE of {a:?} not refused with CKR_ATTRIBUTE_SENSITIVE"
+        );
+    }
+    let kinds: HashSet<ObjectKind> = audits.iter().map(|a| a.kind).collect();
+    for kind in [
+        ObjectKind::KeyShare,
+        ObjectKind::PreMaster,
+        ObjectKind::Tls13Secret,
+        ObjectKind::TrafficKey,
+    ] {
+        assert!(kinds.contains(&kind), "{what}: no {kind:?} was seen alive");
     }
 }
 

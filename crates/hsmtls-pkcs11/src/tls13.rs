@@ -1,0 +1,486 @@
+//! TLS 1.3 (RFC 8446) with the whole key schedule in the token.
+//!
+//! | operation                 | PKCS#11                                                     |
+//! |---------------------------|-------------------------------------------------------------|
+//! | `HKDF-Extract(salt, IKM)` | `C_DeriveKey CKM_HKDF_DERIVE`, `bExtract`, IKM = base key, salt `CKF_HKDF_SALT_KEY` (or `_NULL`) |
+//! | `HKDF-Expand-Label`       | `C_DeriveKey CKM_HKDF_DERIVE`, `bExpand`, `pInfo` = `HkdfLabel` |
+//! | exporter, record IV       | `C_DeriveKey CKM_HKDF_DATA` (a `CKO_DATA` object, read, destroyed) |
+//! | Finished, PSK binder      | expand-label `"finished"` to a key, `C_Sign CKM_SHA256_HMAC` / `CKM_SHA384_HMAC` |
+//! | record protection         | expand-label `"key"` to a `CKK_AES` / `CKK_CHACHA20` key, `C_Encrypt` / `C_Decrypt` per record |
+//!
+//! Every derived secret is a session object, `CKA_SENSITIVE` and not
+//! `CKA_EXTRACTABLE`; only the IV (RFC 8446 §7.3, public by the seam's
+//! rules) and exporter output come out, through `CKM_HKDF_DATA`.
+//!
+//! Where RFC 8446 §7.1 feeds `Hash.length` zero bytes as the IKM (the
+//! master secret; the early secret without a PSK), the zeros are a public
+//! generic-secret object made for the one call. An all-zero salt is
+//! `CKF_HKDF_SALT_NULL` (RFC 5869 §2.2: the same thing).
+
+use core::fmt;
+use core::ops::Range;
+use std::sync::Arc;
+
+use cryptoki_sys as sys;
+use hsmtls_crypto::hkdf::hkdf_label;
+use hsmtls_keys::{
+    AeadAlgorithm, Digest, HashAlgorithm, KeyError, RecordProtector, Secret, SecretUsage,
+};
+use zeroize::Zeroizing;
+
+use crate::ffi::{Attr, Ck, Mech, CK_OBJECT_HANDLE};
+use crate::objects::{ObjectKind, SecretObject, SecretValue, TokenObject};
+use crate::{prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
+
+const TAG_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
+
+/// A secret as an HKDF key object: the token's own, or (for a secret this
+/// store keeps in software under a relaxation, or a ticket's PSK) a
+/// sensitive copy made for the one call.
+struct KeyRef {
+    handle: CK_OBJECT_HANDLE,
+    _temporary: Option<TokenObject>,
+}
+
+fn hmac_mechanism(hash: HashAlgorithm) -> sys::CK_MECHANISM_TYPE {
+    match hash {
+        HashAlgorithm::Sha256 => sys::CKM_SHA256_HMAC,
+        HashAlgorithm::Sha384 => sys::CKM_SHA384_HMAC,
+        HashAlgorithm::Sha512 => sys::CKM_SHA512_HMAC,
+    }
+}
+
+fn label_info(len: usize, label: &[u8], context: &[u8]) -> Result<Vec<u8>, KeyError> {
+    hkdf_label(len, label, context)
+        .map_err(|_| KeyError::InvalidParameter("HKDF label or context too long"))
+}
+
+impl Pkcs11Store {
+    /// The TLS 1.3 AEADs this token runs entirely: HKDF derive and data,
+    /// HMAC for Finished, and the AEAD itself.
+    pub(crate) fn tls13_aeads(&self) -> Vec<AeadAlgorithm> {
+        let p = &self.plan;
+        let mut v = Vec::new();
+        if !(p.has(sys::CKM_HKDF_DERIVE)
+            && p.has(sys::CKM_HKDF_DATA)
+            && p.has(sys::CKM_SHA256_HMAC))
+        {
+            return v;
+        }
+        if p.has(sys::CKM_AES_GCM) {
+            v.push(AeadAlgorithm::Aes128Gcm);
+            if p.has(sys::CKM_SHA384_HMAC) {
+                v.push(AeadAlgorithm::Aes256Gcm);
+            }
+        }
+        if p.has(sys::CKM_CHACHA20_POLY1305) {
+            v.push(AeadAlgorithm::Chacha20Poly1305);
+        }
+        v
+    }
+
+    fn tls13_check(&self, hash: HashAlgorithm) -> Result<(), KeyError> {
+        if !self.plan.has(sys::CKM_HKDF_DERIVE) {
+            return Err(KeyError::Unsupported(
+                "TLS 1.3 key schedule (no CKM_HKDF_DERIVE in the token)",
+            ));
+        }
+        if hash == HashAlgorithm::Sha512 {
+            return Err(KeyError::Unsupported("TLS 1.3 with SHA-512"));
+        }
+        Ok(())
+    }
+
+    fn hkdf_key(&self, secret: &Secret) -> Result<KeyRef, KeyError> {
+        let object = self.own(secret.downcast::<SecretObject>()?, "Secret")?;
+        if object.usage == SecretUsage::Master {
+            return Err(KeyError::WrongHandle("TLS 1.2 master secret in TLS 1.3"));
+        }
+        match &object.value {
+            SecretValue::Token(o) => Ok(KeyRef {
+                handle: o.handle,
+                _temporary: None,
+            }),
+            SecretValue::Software(v) => {
+                let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
+                t.push(Attr::bool(sys::CKA_DERIVE, true));
+                t.push(Attr::bytes(sys::CKA_VALUE, v));
+                let o = self.create(&t, ObjectKind::Tls13Secret)?;
+                Ok(KeyRef {
+                    handle: o.handle,
+                    _temporary: Some(o),
+                })
+            }
+        }
+    }
+
+    fn create(&self, template: &[Attr], kind: ObjectKind) -> Result<TokenObject, KeyError> {
+        let session = self.token.session().map_err(store_err)?;
+        let h = self
+            .token
+            .module
+            .create_object(session.handle, template)
+            .map_err(store_err)?;
+        Ok(TokenObject::new(&self.token, h, kind))
+    }
+
+    /// `Hash.length` zero bytes as an HKDF key (public).
+    fn zero_key(&self, hash: HashAlgorithm) -> Result<TokenObject, KeyError> {
+        let zeros = [0u8; 64];
+        let mut t = secret_template(sys::CKK_GENERIC_SECRET, false);
+        t.push(Attr::bool(sys::CKA_DERIVE, true));
+        t.push(Attr::bytes(sys::CKA_VALUE, &zeros[..hash.output_len()]));
+        self.create(&t, ObjectKind::ZeroKey)
+    }
+
+    /// `C_DeriveKey CKM_HKDF_DERIVE` expand-only into a locked key of
+    /// `key_type` and `len` bytes, with `extra` attributes.
+    fn expand_label_key(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        (key_type, len, extra): (sys::CK_KEY_TYPE, usize, Vec<Attr>),
+    ) -> Result<CK_OBJECT_HANDLE, KeyError> {
+        self.tls13_check(hash)?;
+        let base = self.hkdf_key(base)?;
+        let info = label_info(len, label, context)?;
+        let mut t = secret_template(key_type, true);
+        t.push(Attr::ulong(sys::CKA_VALUE_LEN, len as sys::CK_ULONG));
+        t.extend(extra);
+        self.derive(
+            &Mech::Hkdf {
+                mechanism: sys::CKM_HKDF_DERIVE,
+                extract: false,
+                expand: true,
+                prf: prf_mechanism(hash),
+                salt_key: None,
+                info: &info,
+            },
+            base.handle,
+            &t,
+        )
+    }
+
+    pub(crate) fn tls13_extract(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<&Secret>,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.tls13_check(hash)?;
+        let salt = salt.map(|s| self.hkdf_key(s)).transpose()?;
+        let (ikm_handle, _ikm_ref, _zero) = match ikm {
+            Some(s) => {
+                let k = self.hkdf_key(s)?;
+                (k.handle, Some(k), None)
+            }
+            None => {
+                let z = self.zero_key(hash)?;
+                (z.handle, None, Some(z))
+            }
+        };
+        let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
+        t.push(Attr::ulong(
+            sys::CKA_VALUE_LEN,
+            hash.output_len() as sys::CK_ULONG,
+        ));
+        t.push(Attr::bool(sys::CKA_DERIVE, true));
+        let h = self.derive(
+            &Mech::Hkdf {
+                mechanism: sys::CKM_HKDF_DERIVE,
+                extract: true,
+                expand: false,
+                prf: prf_mechanism(hash),
+                salt_key: salt.as_ref().map(|s| s.handle),
+                info: &[],
+            },
+            ikm_handle,
+            &t,
+        )?;
+        Ok(self.token_secret(SecretUsage::Tls13, h, ObjectKind::Tls13Secret))
+    }
+
+    pub(crate) fn tls13_expand_label(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        usage: SecretUsage,
+    ) -> Result<Secret, KeyError> {
+        let finished = usage == SecretUsage::FinishedKey;
+        let extra = if finished {
+            vec![
+                Attr::bool(sys::CKA_SIGN, true),
+                Attr::bool(sys::CKA_VERIFY, true),
+            ]
+        } else {
+            vec![Attr::bool(sys::CKA_DERIVE, true)]
+        };
+        let h = self.expand_label_key(
+            hash,
+            secret,
+            label,
+            context,
+            (sys::CKK_GENERIC_SECRET, hash.output_len(), extra),
+        )?;
+        let kind = if finished {
+            ObjectKind::FinishedKey
+        } else {
+            ObjectKind::Tls13Secret
+        };
+        Ok(self.token_secret(usage, h, kind))
+    }
+
+    /// `CKM_HKDF_DATA`: for the public outputs of TLS 1.3 only (IV,
+    /// exporter); a token may refuse others from a sensitive key.
+    pub(crate) fn tls13_expand_label_data(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        label: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyError> {
+        self.tls13_check(hash)?;
+        if !self.plan.has(sys::CKM_HKDF_DATA) {
+            return Err(KeyError::Unsupported("CKM_HKDF_DATA not in the token"));
+        }
+        let base = self.hkdf_key(secret)?;
+        let info = label_info(out.len(), label, context)?;
+        let t = [
+            Attr::ulong(sys::CKA_CLASS, sys::CKO_DATA),
+            Attr::bool(sys::CKA_TOKEN, false),
+            Attr::ulong(sys::CKA_VALUE_LEN, out.len() as sys::CK_ULONG),
+        ];
+        let h = self.derive(
+            &Mech::Hkdf {
+                mechanism: sys::CKM_HKDF_DATA,
+                extract: false,
+                expand: true,
+                prf: prf_mechanism(hash),
+                salt_key: None,
+                info: &info,
+            },
+            base.handle,
+            &t,
+        )?;
+        let object = TokenObject::new(&self.token, h, ObjectKind::PublicKey);
+        let v = self.read_value(object.handle)?;
+        if v.len() != out.len() {
+            return Err(KeyError::Store(
+                "token returned HKDF data of a wrong length".into(),
+            ));
+        }
+        out.copy_from_slice(&v);
+        Ok(())
+    }
+
+    pub(crate) fn tls13_finished(
+        &self,
+        hash: HashAlgorithm,
+        base_key: &Secret,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
+        let mech = hmac_mechanism(hash);
+        if !self.plan.has(mech) {
+            return Err(KeyError::Unsupported("HMAC for TLS 1.3 Finished"));
+        }
+        let finished =
+            self.tls13_expand_label(hash, base_key, b"finished", b"", SecretUsage::FinishedKey)?;
+        let object = self.own(finished.downcast::<SecretObject>()?, "Secret")?;
+        let SecretValue::Token(key) = &object.value else {
+            return Err(KeyError::Store("finished key outside the token".into()));
+        };
+        let session = self.token.session().map_err(store_err)?;
+        let mac = self
+            .token
+            .module
+            .sign(
+                session.handle,
+                &Mech::Plain(mech),
+                key.handle,
+                transcript_hash,
+                hash.output_len(),
+            )
+            .map_err(store_err)?;
+        if mac.len() != hash.output_len() {
+            return Err(KeyError::Store("token returned a short HMAC".into()));
+        }
+        Ok(Digest::new(&mac))
+    }
+
+    pub(crate) fn tls13_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        if !self.tls13_aeads().contains(&aead) {
+            return Err(KeyError::Unsupported("TLS 1.3 AEAD not in the token"));
+        }
+        let (key_type, key_len) = match aead {
+            AeadAlgorithm::Aes128Gcm => (sys::CKK_AES, 16),
+            AeadAlgorithm::Aes256Gcm => (sys::CKK_AES, 32),
+            AeadAlgorithm::Chacha20Poly1305 => (sys::CKK_CHACHA20, 32),
+        };
+        let extra = vec![
+            Attr::bool(sys::CKA_ENCRYPT, true),
+            Attr::bool(sys::CKA_DECRYPT, true),
+        ];
+        let h = self.expand_label_key(
+            hash,
+            traffic_secret,
+            b"key",
+            b"",
+            (key_type, key_len, extra),
+        )?;
+        let key = TokenObject::new(&self.token, h, ObjectKind::TrafficKey);
+        let mut iv = [0u8; NONCE_LEN];
+        self.tls13_expand_label_data(hash, traffic_secret, b"iv", b"", &mut iv)?;
+        Ok(Box::new(Tls13TokenAead {
+            token: self.token.clone(),
+            key,
+            iv,
+            chacha: aead == AeadAlgorithm::Chacha20Poly1305,
+        }))
+    }
+}
+
+/// TLS 1.3 record protection in the token (RFC 8446 §5.2, §5.3): one
+/// `C_Encrypt` / `C_Decrypt` per record, the nonce the IV XOR the
+/// sequence number, the record header as additional data.
+struct Tls13TokenAead {
+    token: Arc<Token>,
+    key: TokenObject,
+    /// `HKDF-Expand-Label(secret, "iv", "", 12)`: public (RFC 8446 §7.3).
+    iv: [u8; NONCE_LEN],
+    chacha: bool,
+}
+
+impl fmt::Debug for Tls13TokenAead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pkcs11:tls13-{}-record(key #{})",
+            if self.chacha { "chacha" } else { "gcm" },
+            self.key.handle
+        )
+    }
+}
+
+/// A failed `C_Decrypt`: the peer's doing unless the token is broken.
+fn open_error(e: Ck) -> KeyError {
+    match e.rv {
+        sys::CKR_HOST_MEMORY
+        | sys::CKR_DEVICE_ERROR
+        | sys::CKR_DEVICE_MEMORY
+        | sys::CKR_DEVICE_REMOVED
+        | sys::CKR_SESSION_HANDLE_INVALID
+        | sys::CKR_SESSION_CLOSED
+        | sys::CKR_KEY_HANDLE_INVALID
+        | sys::CKR_OPERATION_ACTIVE
+        | sys::CKR_CRYPTOKI_NOT_INITIALIZED => store_err(e),
+        _ => KeyError::BadRecordMac,
+    }
+}
+
+impl Tls13TokenAead {
+    fn nonce(&self, seq: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce[NONCE_LEN - 8..].iter_mut().zip(seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
+    fn mech<'a>(&self, nonce: &'a [u8], aad: &'a [u8]) -> Mech<'a> {
+        if self.chacha {
+            Mech::ChaCha20Poly1305 { nonce, aad }
+        } else {
+            Mech::Gcm { iv: nonce, aad }
+        }
+    }
+}
+
+fn header(content_type: u8, version: u16, len: usize) -> Option<[u8; 5]> {
+    let len = u16::try_from(len).ok()?;
+    let mut h = [0u8; 5];
+    h[0] = content_type;
+    h[1..3].copy_from_slice(&version.to_be_bytes());
+    h[3..].copy_from_slice(&len.to_be_bytes());
+    Some(h)
+}
+
+impl RecordProtector for Tls13TokenAead {
+    fn seal(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), KeyError> {
+        let aad = header(content_type, version, plaintext.len() + TAG_LEN)
+            .ok_or(KeyError::InvalidParameter("record too long"))?;
+        let nonce = self.nonce(seq);
+        let session = self.token.session().map_err(store_err)?;
+        let sealed = self
+            .token
+            .module
+            .encrypt(
+                session.handle,
+                &self.mech(&nonce, &aad),
+                self.key.handle,
+                plaintext,
+                plaintext.len() + TAG_LEN,
+            )
+            .map_err(store_err)?;
+        if sealed.len() != plaintext.len() + TAG_LEN {
+            return Err(KeyError::Store(
+                "token returned a record of a wrong length".into(),
+            ));
+        }
+        out.extend_from_slice(&sealed);
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, KeyError> {
+        if fragment.len() < TAG_LEN {
+            return Err(KeyError::BadRecordMac);
+        }
+        let aad = header(content_type, version, fragment.len()).ok_or(KeyError::BadRecordMac)?;
+        let nonce = self.nonce(seq);
+        let plain_len = fragment.len() - TAG_LEN;
+        let session = self.token.session().map_err(store_err)?;
+        let plain: Zeroizing<Vec<u8>> = self
+            .token
+            .module
+            .decrypt(
+                session.handle,
+                &self.mech(&nonce, &aad),
+                self.key.handle,
+                fragment,
+                plain_len,
+            )
+            .map_err(open_error)?;
+        if plain.len() != plain_len {
+            return Err(KeyError::BadRecordMac);
+        }
+        fragment[..plain_len].copy_from_slice(&plain);
+        Ok(0..plain_len)
+    }
+
+    fn max_overhead(&self) -> usize {
+        TAG_LEN
+    }
+}
