@@ -458,6 +458,15 @@ pub fn build_object(
     for (t, v) in tpl.iter() {
         obj.set(t, v.to_vec());
     }
+    // A key made for wrapping is not an encryption key unless asked.
+    if class == CKO_SECRET_KEY && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP)) {
+        for t in [CKA_ENCRYPT, CKA_DECRYPT] {
+            if !tpl.has(t) {
+                set_bool(&mut obj, t, false);
+            }
+        }
+    }
+    check_usage(&obj)?;
     // What the mechanism computed over both.
     let generated = !matches!(origin, Origin::Create);
     for (t, v) in computed.iter() {
@@ -601,6 +610,20 @@ pub fn check_change(obj: &Object, t: CK_ATTRIBUTE_TYPE, v: &[u8], copying: bool)
     } else {
         err(CKR_ATTRIBUTE_READ_ONLY)
     }
+}
+
+/// Usage flags that must not meet on one key: a key that wraps or
+/// unwraps cannot decrypt, or wrapping a key and decrypting the result
+/// (or decrypting a wrapped key meant for `C_UnwrapKey`) would reveal it.
+/// Secret keys only (the AES key-wrap mechanisms).
+pub fn check_usage(obj: &Object) -> Result<()> {
+    if obj.class() == CKO_SECRET_KEY
+        && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP))
+        && obj.bool(CKA_DECRYPT)
+    {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    Ok(())
 }
 
 /// The mechanisms the key produced by a TLS master-secret derivation may

@@ -300,6 +300,7 @@ impl Library {
             attributes::check_change(&obj, a, v, true)?;
         }
         apply_changes(&mut obj, &tpl);
+        attributes::check_usage(&obj)?;
         Self::may_create(&t, rw, &obj)?;
         t.add_object(obj, h)
     }
@@ -367,6 +368,7 @@ impl Library {
             attributes::check_change(&obj, a, v, false)?;
         }
         apply_changes(&mut obj, &tpl);
+        attributes::check_usage(&obj)?;
         t.replace_object(o, obj)
     }
 
@@ -428,6 +430,15 @@ impl Library {
             return err(CKR_KEY_HANDLE_INVALID);
         }
         if !obj.bool(usage) {
+            return err(CKR_KEY_FUNCTION_NOT_PERMITTED);
+        }
+        // A wrapping key never decrypts and a decryption key never wraps
+        // (also for objects stored before `check_usage` existed).
+        let wraps = obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP);
+        if obj.class() == CKO_SECRET_KEY
+            && ((usage == CKA_DECRYPT && wraps)
+                || (matches!(usage, CKA_WRAP | CKA_UNWRAP) && obj.bool(CKA_DECRYPT)))
+        {
             return err(CKR_KEY_FUNCTION_NOT_PERMITTED);
         }
         if let Some(allowed) = obj.allowed_mechanisms() {
@@ -839,6 +850,91 @@ impl Library {
                 Ok(out)
             }
         }
+    }
+
+    /// `C_WrapKey`: the wrapped value of `key` under `wrapping`, with the
+    /// length-query convention.
+    pub fn wrap_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: &Mechanism,
+        wrapping: CK_OBJECT_HANDLE,
+        key: CK_OBJECT_HANDLE,
+        cap: Option<usize>,
+    ) -> Result<Produced> {
+        let (slot, _) = self.slot_of(h)?;
+        let f = mechanisms::lookup(m.mechanism)?
+            .wrap
+            .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
+        let t = read(&slot.token);
+        let wk = Self::key_for(&t, wrapping, m.mechanism, CKA_WRAP).map_err(|e| {
+            if e.rv() == CKR_KEY_HANDLE_INVALID {
+                Error::new(CKR_WRAPPING_KEY_HANDLE_INVALID)
+            } else {
+                e
+            }
+        })?;
+        let target = t
+            .object(key)
+            .map_err(|_| Error::new(CKR_KEY_HANDLE_INVALID))?
+            .obj
+            .clone();
+        if !matches!(target.class(), CKO_SECRET_KEY | CKO_PRIVATE_KEY) {
+            return err(CKR_KEY_HANDLE_INVALID);
+        }
+        if !target.bool(CKA_EXTRACTABLE) {
+            return err(CKR_KEY_UNEXTRACTABLE);
+        }
+        if target.class() != CKO_SECRET_KEY
+            || (target.bool(CKA_WRAP_WITH_TRUSTED) && !wk.bool(CKA_TRUSTED))
+        {
+            return err(CKR_KEY_NOT_WRAPPABLE);
+        }
+        let out = f(m, &wk, target.secret_value()?)?;
+        Ok(match cap {
+            None => Produced::Query(out.len()),
+            Some(c) if c < out.len() => Produced::TooSmall(out.len()),
+            Some(_) => Produced::Data(out),
+        })
+    }
+
+    /// `C_UnwrapKey`: a new secret key from `wrapped` and the template
+    /// (`CKA_LOCAL`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE` false).
+    pub fn unwrap_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: &Mechanism,
+        unwrapping: CK_OBJECT_HANDLE,
+        wrapped: &[u8],
+        mut tpl: Object,
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let (slot, rw) = self.slot_of(h)?;
+        let f = mechanisms::lookup(m.mechanism)?
+            .unwrap
+            .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
+        let mut t = write(&slot.token);
+        let uk = Self::key_for(&t, unwrapping, m.mechanism, CKA_UNWRAP).map_err(|e| {
+            if e.rv() == CKR_KEY_HANDLE_INVALID {
+                Error::new(CKR_UNWRAPPING_KEY_HANDLE_INVALID)
+            } else {
+                e
+            }
+        })?;
+        if tpl.has(CKA_VALUE) || tpl.ulong(CKA_CLASS).is_some_and(|c| c != CKO_SECRET_KEY) {
+            return err(CKR_TEMPLATE_INCONSISTENT);
+        }
+        let value = f(m, &uk, wrapped)?;
+        if let Some(n) = tpl.ulong(CKA_VALUE_LEN) {
+            if n as usize != value.len() {
+                return err(CKR_TEMPLATE_INCONSISTENT);
+            }
+            tpl.remove(CKA_VALUE_LEN);
+        }
+        let mut computed = Object::new();
+        computed.set(CKA_VALUE, value.to_vec());
+        let obj =
+            attributes::build_object(&tpl, Origin::Create, Some(CKO_SECRET_KEY), None, computed)?;
+        Self::new_key_object(&mut t, h, rw, obj)
     }
 
     /// Checks that session `h` exists (functions without other state).

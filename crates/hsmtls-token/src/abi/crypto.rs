@@ -504,3 +504,58 @@ pub unsafe extern "C" fn C_GenerateRandom(
         Ok(())
     })())
 }
+
+/// `C_WrapKey` (§5.18): the length-query convention on `pWrappedKey`.
+///
+/// # Safety
+/// Mechanism valid; `out` NULL or valid for `*out_len` bytes; `out_len`
+/// valid.
+#[no_mangle]
+pub unsafe extern "C" fn C_WrapKey(
+    h: CK_SESSION_HANDLE,
+    m: *mut CK_MECHANISM,
+    wrapping: CK_OBJECT_HANDLE,
+    key: CK_OBJECT_HANDLE,
+    out: *mut CK_BYTE,
+    out_len: *mut CK_ULONG,
+) -> CK_RV {
+    let r = (|| {
+        let lib = library::get()?;
+        // SAFETY: per contract.
+        let cap = unsafe { capacity(out, out_len) }?;
+        // SAFETY: per contract.
+        let m = unsafe { mechanism(m) }?;
+        lib.wrap_key(h, &m, wrapping, key, cap)
+    })();
+    // SAFETY: per contract.
+    unsafe { deliver(r, out, out_len) }
+}
+
+/// `C_UnwrapKey` (§5.18).
+///
+/// # Safety
+/// Mechanism, wrapped key, template and `out` valid.
+#[no_mangle]
+pub unsafe extern "C" fn C_UnwrapKey(
+    h: CK_SESSION_HANDLE,
+    m: *mut CK_MECHANISM,
+    unwrapping: CK_OBJECT_HANDLE,
+    wrapped: *mut CK_BYTE,
+    wrapped_len: CK_ULONG,
+    t: *mut CK_ATTRIBUTE,
+    n: CK_ULONG,
+    out: *mut CK_OBJECT_HANDLE,
+) -> CK_RV {
+    rv((|| {
+        let lib = library::get()?;
+        if out.is_null() {
+            return Err(BAD);
+        }
+        // SAFETY: per contract.
+        let (m, w, t) = unsafe { (mechanism(m)?, bytes(wrapped, wrapped_len)?, template(t, n)?) };
+        let k = lib.unwrap_key(h, &m, unwrapping, w, t)?;
+        // SAFETY: non-NULL, valid for writes.
+        unsafe { *out = k };
+        Ok(())
+    })())
+}

@@ -277,6 +277,14 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 context,
             }
         }
+        CKM_AES_KEY_WRAP | CKM_AES_KEY_WRAP_PAD | CKM_AES_KEY_WRAP_KWP if !none => {
+            // SAFETY: valid for ulParameterLen bytes (contract).
+            Param::Iv(
+                unsafe { bytes(m.pParameter as *const u8, m.ulParameterLen) }
+                    .map_err(pbad)?
+                    .to_vec(),
+            )
+        }
         _ if none => Param::None,
         _ => return Err(Error::new(CKR_MECHANISM_PARAM_INVALID)),
     };

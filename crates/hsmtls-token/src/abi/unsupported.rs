@@ -194,42 +194,6 @@ pub unsafe extern "C" fn C_DecryptVerifyUpdate(
     not_supported()
 }
 
-/// `C_WrapKey`: not supported.
-///
-/// # Safety
-///
-/// No argument is read.
-#[no_mangle]
-pub unsafe extern "C" fn C_WrapKey(
-    _arg1: CK_SESSION_HANDLE,
-    _arg2: *mut CK_MECHANISM,
-    _arg3: CK_OBJECT_HANDLE,
-    _arg4: CK_OBJECT_HANDLE,
-    _arg5: *mut CK_BYTE,
-    _arg6: *mut CK_ULONG,
-) -> CK_RV {
-    not_supported()
-}
-
-/// `C_UnwrapKey`: not supported.
-///
-/// # Safety
-///
-/// No argument is read.
-#[no_mangle]
-pub unsafe extern "C" fn C_UnwrapKey(
-    _arg1: CK_SESSION_HANDLE,
-    _arg2: *mut CK_MECHANISM,
-    _arg3: CK_OBJECT_HANDLE,
-    _arg4: *mut CK_BYTE,
-    _arg5: CK_ULONG,
-    _arg6: *mut CK_ATTRIBUTE,
-    _arg7: CK_ULONG,
-    _arg8: *mut CK_OBJECT_HANDLE,
-) -> CK_RV {
-    not_supported()
-}
-
 /// `C_WaitForSlotEvent`: not supported.
 ///
 /// # Safety

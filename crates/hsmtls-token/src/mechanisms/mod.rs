@@ -17,6 +17,7 @@ pub mod hkdf;
 pub mod hmac;
 pub mod secret;
 pub mod tls;
+pub mod wrap;
 
 /// A mechanism with its parameter, parsed at the ABI.
 #[derive(Clone, Debug)]
@@ -224,6 +225,10 @@ pub type GenerateKeyPairFn =
     fn(&Mechanism, &Object, &Object) -> Result<(CK_KEY_TYPE, Object, Object)>;
 /// Derives from a base key and the caller's template.
 pub type DeriveFn = fn(&Mechanism, &Object, &Object) -> Result<Derived>;
+/// Wraps a key value under a wrapping key (`C_WrapKey`).
+pub type WrapFn = fn(&Mechanism, &Object, &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+/// Unwraps a wrapped key under an unwrapping key (`C_UnwrapKey`): the value.
+pub type UnwrapFn = fn(&Mechanism, &Object, &[u8]) -> Result<Zeroizing<Vec<u8>>>;
 
 /// What a mechanism can do, and the functions that do it.
 #[derive(Clone, Copy)]
@@ -253,6 +258,10 @@ pub struct Entry {
     pub generate_key_pair: Option<GenerateKeyPairFn>,
     /// Derivation.
     pub derive: Option<DeriveFn>,
+    /// Key wrapping.
+    pub wrap: Option<WrapFn>,
+    /// Key unwrapping.
+    pub unwrap: Option<UnwrapFn>,
 }
 
 impl core::fmt::Debug for Entry {
@@ -276,13 +285,15 @@ impl Entry {
             generate_key: None,
             generate_key_pair: None,
             derive: None,
+            wrap: None,
+            unwrap: None,
         }
     }
 
     /// `CK_MECHANISM_INFO.flags`.
     pub fn flags(&self) -> CK_FLAGS {
         let mut f = self.extra;
-        let pairs: [(bool, CK_FLAGS); 8] = [
+        let pairs: [(bool, CK_FLAGS); 10] = [
             (self.sign.is_some(), CKF_SIGN),
             (self.verify.is_some(), CKF_VERIFY),
             (self.encrypt.is_some(), CKF_ENCRYPT),
@@ -291,6 +302,8 @@ impl Entry {
             (self.generate_key.is_some(), CKF_GENERATE),
             (self.generate_key_pair.is_some(), CKF_GENERATE_KEY_PAIR),
             (self.derive.is_some(), CKF_DERIVE),
+            (self.wrap.is_some(), CKF_WRAP),
+            (self.unwrap.is_some(), CKF_UNWRAP),
         ];
         for (on, flag) in pairs {
             if on {
@@ -455,6 +468,28 @@ pub static REGISTRY: &[Entry] = &[
         32,
         encrypt = Some(aes::ctr_encrypt),
         decrypt = Some(aes::ctr_decrypt)
+    ),
+    // AES key wrap (§2.14.3, RFC 3394 / RFC 5649); wrapping-key sizes in bytes.
+    entry!(
+        CKM_AES_KEY_WRAP,
+        16,
+        32,
+        wrap = Some(wrap::wrap),
+        unwrap = Some(wrap::unwrap)
+    ),
+    entry!(
+        CKM_AES_KEY_WRAP_PAD,
+        16,
+        32,
+        wrap = Some(wrap::wrap),
+        unwrap = Some(wrap::unwrap)
+    ),
+    entry!(
+        CKM_AES_KEY_WRAP_KWP,
+        16,
+        32,
+        wrap = Some(wrap::wrap),
+        unwrap = Some(wrap::unwrap)
     ),
     // HKDF (PKCS#11 3.0 §2.43); sizes in bytes.
     entry!(

@@ -1,0 +1,342 @@
+//! In-process C API tests of key wrapping (`CKM_AES_KEY_WRAP`,
+//! `CKM_AES_KEY_WRAP_PAD`, `C_WrapKey`, `C_UnwrapKey`): RFC 3394 vectors,
+//! the attribute rules of wrapping and unwrapping, and that a wrapping
+//! key cannot decrypt.
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::ptr;
+
+use common::*;
+use cryptoki_sys::*;
+use hsmtls_token::abi::*;
+
+fn kek(h: CK_SESSION_HANDLE, value: &[u8]) -> CK_OBJECT_HANDLE {
+    create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .bytes(CKA_VALUE, value)
+            .bool(CKA_WRAP, true)
+            .bool(CKA_UNWRAP, true),
+    )
+    .unwrap()
+}
+
+fn wrap(
+    h: CK_SESSION_HANDLE,
+    m: CK_MECHANISM_TYPE,
+    wk: CK_OBJECT_HANDLE,
+    key: CK_OBJECT_HANDLE,
+) -> Result<Vec<u8>, CK_RV> {
+    let mech = std::cell::RefCell::new(mech(m));
+    two_call(|o, n| unsafe { C_WrapKey(h, &mut *mech.borrow_mut(), wk, key, o, n) })
+}
+
+fn unwrap(
+    h: CK_SESSION_HANDLE,
+    m: CK_MECHANISM_TYPE,
+    uk: CK_OBJECT_HANDLE,
+    wrapped: &[u8],
+    mut t: Tpl,
+) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+    let mut mech = mech(m);
+    let mut out = 0;
+    match unsafe {
+        C_UnwrapKey(
+            h,
+            &mut mech,
+            uk,
+            wrapped.as_ptr() as *mut _,
+            wrapped.len() as _,
+            t.ptr(),
+            t.len(),
+            &mut out,
+        )
+    } {
+        CKR_OK => Ok(out),
+        rv => Err(rv),
+    }
+}
+
+fn aes_tpl() -> Tpl {
+    Tpl::new()
+        .ulong(CKA_CLASS, CKO_SECRET_KEY)
+        .ulong(CKA_KEY_TYPE, CKK_AES)
+}
+
+#[test]
+fn aes_key_wrap_rfc3394_and_round_trips() {
+    let (slot, h) = fresh_token();
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    for m in [CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD] {
+        assert_eq!(unsafe { C_GetMechanismInfo(slot, m, &mut info) }, CKR_OK);
+        assert_eq!(info.flags & (CKF_WRAP | CKF_UNWRAP), CKF_WRAP | CKF_UNWRAP);
+        assert_eq!(info.flags & (CKF_ENCRYPT | CKF_DECRYPT), 0);
+    }
+    // RFC 3394 §4.1: 128-bit KEK, 128-bit key data.
+    let wk = kek(h, &hex("000102030405060708090A0B0C0D0E0F"));
+    let data = hex("00112233445566778899AABBCCDDEEFF");
+    let key = secret(h, CKK_AES, &data, true);
+    let wrapped = wrap(h, CKM_AES_KEY_WRAP, wk, key).unwrap();
+    assert_eq!(
+        wrapped,
+        hex("1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5")
+    );
+    // Short buffer: CKR_BUFFER_TOO_SMALL with the needed length.
+    let mut m = mech(CKM_AES_KEY_WRAP);
+    let mut buf = [0u8; 8];
+    let mut n: CK_ULONG = 8;
+    assert_eq!(
+        unsafe { C_WrapKey(h, &mut m, wk, key, buf.as_mut_ptr(), &mut n) },
+        CKR_BUFFER_TOO_SMALL
+    );
+    assert_eq!(n, 24);
+    // RFC 3394 §4.3 and §4.6: 256-bit KEK, 128- and 256-bit key data.
+    let wk256 = kek(
+        h,
+        &hex("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"),
+    );
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk256, key).unwrap(),
+        hex("64E8C3F9CE0F5BA263E9777905818A2A93C8191E7D6E8AE7")
+    );
+    let data256 = hex("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F");
+    let key256 = secret(h, CKK_AES, &data256, true);
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk256, key256).unwrap(),
+        hex("28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21")
+    );
+
+    // Unwrap: the template's attributes, CKA_LOCAL / ALWAYS_SENSITIVE /
+    // NEVER_EXTRACTABLE false, the value back.
+    let back = unwrap(
+        h,
+        CKM_AES_KEY_WRAP,
+        wk,
+        &wrapped,
+        aes_tpl()
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true)
+            .bytes(CKA_LABEL, b"unwrapped")
+            .ulong(CKA_VALUE_LEN, 16),
+    )
+    .unwrap();
+    assert_eq!(attr(h, back, CKA_VALUE).unwrap(), data);
+    assert_eq!(attr(h, back, CKA_LABEL).unwrap(), b"unwrapped");
+    for a in [CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE] {
+        assert_eq!(attr(h, back, a).unwrap(), [0], "{a:#x}");
+    }
+    // A sensitive unwrapped key stays hidden; still not "always sensitive".
+    let hidden = unwrap(h, CKM_AES_KEY_WRAP, wk, &wrapped, aes_tpl()).unwrap();
+    assert_eq!(attr(h, hidden, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    assert_eq!(attr(h, hidden, CKA_ALWAYS_SENSITIVE).unwrap(), [0]);
+
+    // KWP (RFC 5649) with a length that is not a multiple of 8.
+    let odd = secret(h, CKK_GENERIC_SECRET, &[0x42; 20], true);
+    let w = wrap(h, CKM_AES_KEY_WRAP_PAD, wk256, odd).unwrap();
+    assert_eq!(w.len(), 32);
+    let o = unwrap(
+        h,
+        CKM_AES_KEY_WRAP_PAD,
+        wk256,
+        &w,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true),
+    )
+    .unwrap();
+    assert_eq!(attr(h, o, CKA_VALUE).unwrap(), [0x42; 20]);
+    // KW refuses a key that is not whole 64-bit blocks.
+    assert_eq!(wrap(h, CKM_AES_KEY_WRAP, wk, odd), Err(CKR_KEY_SIZE_RANGE));
+}
+
+#[test]
+fn wrap_and_unwrap_rules() {
+    let (_, h) = fresh_token();
+    let wk = kek(h, &[7; 16]);
+    let key = secret(h, CKK_AES, &[9; 32], true);
+    // A key made for wrapping does not decrypt (nor encrypt) by default,
+    // and cannot be made to.
+    assert_eq!(attr(h, wk, CKA_DECRYPT).unwrap(), [0]);
+    assert_eq!(attr(h, wk, CKA_ENCRYPT).unwrap(), [0]);
+    let mut iv = [0u8; 16];
+    for mut m in [
+        mech(CKM_AES_ECB),
+        mech_with(CKM_AES_CBC, &mut iv),
+        mech(CKM_AES_KEY_WRAP),
+    ] {
+        if m.mechanism == CKM_AES_CBC {
+            m.ulParameterLen = 16;
+        }
+        let rv = unsafe { C_DecryptInit(h, &mut m, wk) };
+        assert!(
+            matches!(rv, CKR_KEY_FUNCTION_NOT_PERMITTED | CKR_MECHANISM_INVALID),
+            "{rv:#x}"
+        );
+    }
+    let mut ecb = mech(CKM_AES_ECB);
+    assert_eq!(
+        unsafe { C_DecryptInit(h, &mut ecb, wk) },
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
+    let mut t = Tpl::new().bool(CKA_DECRYPT, true);
+    assert_eq!(
+        unsafe { C_SetAttributeValue(h, wk, t.ptr(), t.len()) },
+        CKR_TEMPLATE_INCONSISTENT
+    );
+    assert_eq!(
+        create(
+            h,
+            aes_tpl()
+                .bytes(CKA_VALUE, &[1; 16])
+                .bool(CKA_UNWRAP, true)
+                .bool(CKA_DECRYPT, true)
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    // A decryption key cannot be turned into a wrapping key.
+    let dk = secret(h, CKK_AES, &[3; 16], false);
+    let mut t = Tpl::new().bool(CKA_WRAP, true);
+    assert_eq!(
+        unsafe { C_SetAttributeValue(h, dk, t.ptr(), t.len()) },
+        CKR_TEMPLATE_INCONSISTENT
+    );
+    // Usage flags, handles, extractability, CKA_WRAP_WITH_TRUSTED.
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, dk, key),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, 0xdead, key),
+        Err(CKR_WRAPPING_KEY_HANDLE_INVALID)
+    );
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk, 0xdead),
+        Err(CKR_KEY_HANDLE_INVALID)
+    );
+    let locked = secret(h, CKK_AES, &[4; 16], false);
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk, locked),
+        Err(CKR_KEY_UNEXTRACTABLE)
+    );
+    let trusted_only = create(
+        h,
+        aes_tpl()
+            .bytes(CKA_VALUE, &[5; 16])
+            .bool(CKA_SENSITIVE, true)
+            .bool(CKA_EXTRACTABLE, true)
+            .bool(CKA_WRAP_WITH_TRUSTED, true),
+    )
+    .unwrap();
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk, trusted_only),
+        Err(CKR_KEY_NOT_WRAPPABLE)
+    );
+    let generic_kek = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bytes(CKA_VALUE, &[1; 16])
+            .bool(CKA_WRAP, true),
+    )
+    .unwrap();
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, generic_kek, key),
+        Err(CKR_WRAPPING_KEY_TYPE_INCONSISTENT)
+    );
+    // A wrong IV parameter.
+    let mut bad_iv = [0u8; 8];
+    let mut m = mech_with(CKM_AES_KEY_WRAP, &mut bad_iv);
+    let mut n: CK_ULONG = 0;
+    assert_eq!(
+        unsafe { C_WrapKey(h, &mut m, wk, key, ptr::null_mut(), &mut n) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+    let mut good_iv = [0xa6u8; 8];
+    let mut m = mech_with(CKM_AES_KEY_WRAP, &mut good_iv);
+    assert_eq!(
+        unsafe { C_WrapKey(h, &mut m, wk, key, ptr::null_mut(), &mut n) },
+        CKR_OK
+    );
+    assert_eq!(n, 40);
+
+    let wrapped = wrap(h, CKM_AES_KEY_WRAP, wk, key).unwrap();
+    // Unwrap errors: tampering, lengths, template, unwrapping key.
+    let mut bad = wrapped.clone();
+    bad[3] ^= 1;
+    assert_eq!(
+        unwrap(h, CKM_AES_KEY_WRAP, wk, &bad, aes_tpl()),
+        Err(CKR_WRAPPED_KEY_INVALID)
+    );
+    assert_eq!(
+        unwrap(h, CKM_AES_KEY_WRAP, wk, &wrapped[..20], aes_tpl()),
+        Err(CKR_WRAPPED_KEY_LEN_RANGE)
+    );
+    assert_eq!(
+        unwrap(
+            h,
+            CKM_AES_KEY_WRAP,
+            wk,
+            &wrapped,
+            aes_tpl().ulong(CKA_VALUE_LEN, 16)
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    assert_eq!(
+        unwrap(
+            h,
+            CKM_AES_KEY_WRAP,
+            wk,
+            &wrapped,
+            aes_tpl().bytes(CKA_VALUE, &[0; 32])
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    assert_eq!(
+        unwrap(
+            h,
+            CKM_AES_KEY_WRAP,
+            wk,
+            &wrapped,
+            Tpl::new().ulong(CKA_CLASS, CKO_SECRET_KEY)
+        ),
+        Err(CKR_TEMPLATE_INCOMPLETE)
+    );
+    assert_eq!(
+        unwrap(h, CKM_AES_KEY_WRAP, 0xdead, &wrapped, aes_tpl()),
+        Err(CKR_UNWRAPPING_KEY_HANDLE_INVALID)
+    );
+    let wrap_only = create(h, aes_tpl().bytes(CKA_VALUE, &[7; 16]).bool(CKA_WRAP, true)).unwrap();
+    assert_eq!(
+        unwrap(h, CKM_AES_KEY_WRAP, wrap_only, &wrapped, aes_tpl()),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    // Not a wrapping mechanism.
+    assert_eq!(wrap(h, CKM_AES_ECB, wk, key), Err(CKR_MECHANISM_INVALID));
+    let k = unwrap(h, CKM_AES_KEY_WRAP, wk, &wrapped, aes_tpl()).unwrap();
+    assert_eq!(attr(h, k, CKA_VALUE_LEN).unwrap(), 32u64.to_ne_bytes());
+    // NULL output handle.
+    let mut m = mech(CKM_AES_KEY_WRAP);
+    let mut t = aes_tpl();
+    assert_eq!(
+        unsafe {
+            C_UnwrapKey(
+                h,
+                &mut m,
+                wk,
+                wrapped.as_ptr() as *mut _,
+                wrapped.len() as _,
+                t.ptr(),
+                t.len(),
+                ptr::null_mut(),
+            )
+        },
+        CKR_ARGUMENTS_BAD
+    );
+}
