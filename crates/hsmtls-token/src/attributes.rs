@@ -335,7 +335,9 @@ pub fn build_object(
     let key_type = if is_key {
         let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
         let fits = match class {
-            CKO_SECRET_KEY => matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF),
+            CKO_SECRET_KEY => {
+                matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF | CKK_CHACHA20)
+            }
             _ => is_ec(Some(kt)),
         };
         if !fits {
@@ -537,6 +539,7 @@ fn check_key_material(
             };
             let ok = match kt {
                 CKK_AES => matches!(len, 16 | 32),
+                CKK_CHACHA20 => len == 32,
                 _ => len >= 1,
             };
             if !ok {

@@ -143,6 +143,19 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 tag_bits: g.ulTagBits,
             }
         }
+        CKM_CHACHA20_POLY1305 => {
+            // SAFETY: as for `param`.
+            let c: CK_SALSA20_CHACHA20_POLY1305_PARAMS = unsafe { param(m) }?;
+            Param::Gcm {
+                // SAFETY: valid for the stated lengths (contract).
+                iv: unsafe { bytes(c.pNonce, c.ulNonceLen) }
+                    .map_err(pbad)?
+                    .to_vec(),
+                // SAFETY: as above.
+                aad: unsafe { bytes(c.pAAD, c.ulAADLen) }.map_err(pbad)?.to_vec(),
+                tag_bits: 128,
+            }
+        }
         CKM_ECDH1_DERIVE => {
             // SAFETY: as for `param`.
             let e: CK_ECDH1_DERIVE_PARAMS = unsafe { param(m) }?;

@@ -1,7 +1,8 @@
 //! AES (PKCS#11 3.0 §6.14): `CKM_AES_GCM` (NIST SP 800-38D; 96-bit IVs
 //! and 128-bit tags only) and `CKM_AES_CBC` / `CKM_AES_CBC_PAD` (SP 800-38A,
 //! PKCS#7 padding), `CKM_AES_ECB` and `CKM_AES_CTR` (SP 800-38A), single-
-//! and multi-part. AES-128 and AES-256.
+//! and multi-part. AES-128 and AES-256. `CKM_CHACHA20_POLY1305` (PKCS#11
+//! 3.0 §2.29, RFC 8439; 96-bit nonces) shares the AEAD code with GCM.
 
 use aws_lc_rs::cipher::{
     DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128,
@@ -25,7 +26,8 @@ struct Gcm {
 }
 
 fn gcm(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
-    require_key_type(key, &[CKK_AES])?;
+    let chacha = m.mechanism == CKM_CHACHA20_POLY1305;
+    require_key_type(key, &[if chacha { CKK_CHACHA20 } else { CKK_AES }])?;
     let Param::Gcm { iv, aad, tag_bits } = &m.param else {
         return err(CKR_MECHANISM_PARAM_INVALID);
     };
@@ -33,9 +35,10 @@ fn gcm(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
         return err(CKR_MECHANISM_PARAM_INVALID);
     }
     let value = key.secret_value()?;
-    let alg = match value.len() {
-        16 => AeadAlg::Aes128Gcm,
-        32 => AeadAlg::Aes256Gcm,
+    let alg = match (chacha, value.len()) {
+        (false, 16) => AeadAlg::Aes128Gcm,
+        (false, 32) => AeadAlg::Aes256Gcm,
+        (true, 32) => AeadAlg::Chacha20Poly1305,
         _ => return err(CKR_KEY_SIZE_RANGE),
     };
     let mut nonce = [0u8; NONCE_LEN];

@@ -469,6 +469,20 @@ pub static REGISTRY: &[Entry] = &[
         encrypt = Some(aes::ctr_encrypt),
         decrypt = Some(aes::ctr_decrypt)
     ),
+    // ChaCha20-Poly1305 (§2.28, §2.29); sizes in bytes.
+    entry!(
+        CKM_CHACHA20_KEY_GEN,
+        32,
+        32,
+        generate_key = Some(secret::generate_chacha20)
+    ),
+    entry!(
+        CKM_CHACHA20_POLY1305,
+        32,
+        32,
+        encrypt = Some(aes::gcm_encrypt),
+        decrypt = Some(aes::gcm_decrypt)
+    ),
     // AES key wrap (§2.14.3, RFC 3394 / RFC 5649); wrapping-key sizes in bytes.
     entry!(
         CKM_AES_KEY_WRAP,

@@ -50,3 +50,15 @@ pub fn generate_aes(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)
     }
     Ok((CKK_AES, random_value(len)?))
 }
+
+/// `CKM_CHACHA20_KEY_GEN` (PKCS#11 3.0 §2.28): 32 bytes; `CKA_VALUE_LEN`
+/// may be given and must then be 32.
+pub fn generate_chacha20(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)> {
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n != 32) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    Ok((CKK_CHACHA20, random_value(32)?))
+}
