@@ -35,6 +35,18 @@ pub enum KeyKind {
     Rsa2048,
 }
 
+/// Where both sides' secrets are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// The in-process software store.
+    Soft,
+    /// A PKCS#11 token: hsmtls-token linked into hsmtls (a fresh token in
+    /// a temporary directory, the server key a token object), or --module.
+    Token,
+    /// Software, then the token, in the same run, with the ratios.
+    Both,
+}
+
 /// `hsmtls bench` options.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -55,6 +67,16 @@ pub struct Args {
     /// Handshakes to run, or MiB to transfer in bulk mode.
     #[arg(long)]
     rounds: Option<u64>,
+    /// Where the secrets of both sides are.
+    #[arg(long, value_enum, default_value = "soft")]
+    store: StoreKind,
+    /// The PKCS#11 module for `--store token` (default: hsmtls-token,
+    /// linked in); NSS softoken gets its database-less parameters.
+    #[arg(long, value_name = "PATH")]
+    module: Option<String>,
+    /// `pReserved` of `C_Initialize` for --module.
+    #[arg(long, value_name = "STRING")]
+    init_args: Option<String>,
 }
 
 const P256_CHAIN: &[u8] = include_bytes!("../../../testdata/pki/ecdsa-p256/server.chain.pem");
@@ -169,16 +191,125 @@ fn per_second(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
+type Importer = Box<dyn Fn(&[u8]) -> Result<hsmtls_keys::PrivateKey, String>>;
+
+/// The software store and its key import.
+fn soft_store() -> (Arc<dyn KeyStore>, Importer) {
+    let soft = Arc::new(SoftStore::new());
+    let importer = soft.clone();
+    (
+        soft,
+        Box::new(move |pem: &[u8]| importer.import_private_key(pem).map_err(|e| e.to_string())),
+    )
+}
+
+/// The token: hsmtls-token linked in (a fresh token in a temporary
+/// directory; the server key stored as a persistent token object and found
+/// by URI), or `--module` (the key imported as a session object).
+fn token_store(args: &Args) -> Result<(Arc<dyn KeyStore>, Importer, String), String> {
+    use hsmtls_pkcs11::{PinSource, Pkcs11Config, Pkcs11Store, TokenSelector};
+    let (config, linked) = match args.module.as_deref() {
+        None | Some(crate::store::LINKED_TOKEN) => {
+            let dir =
+                std::env::temp_dir().join(format!("hsmtls-bench-token-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            crate::store::use_token_dir(&dir)?;
+            let base = Pkcs11Config::linked(
+                crate::store::LINKED_TOKEN,
+                &hsmtls_token::abi::FUNCTION_LIST,
+            );
+            hsmtls_pkcs11::init_token(&base, "bench", "bench-so", "bench-pin")
+                .map_err(|e| e.to_string())?;
+            let pin = dir.join("user.pin");
+            std::fs::write(&pin, "bench-pin\n").map_err(|e| e.to_string())?;
+            (
+                base.token(TokenSelector::Label("bench".into()))
+                    .pin(PinSource::File(pin)),
+                true,
+            )
+        }
+        Some(path) => {
+            let mut config = Pkcs11Config::new(path);
+            config.init_reserved = args.init_args.clone().or_else(|| {
+                path.contains("softokn")
+                    .then(|| hsmtls_pkcs11::NSS_NO_DB_PARAMS.to_string())
+            });
+            (config, false)
+        }
+    };
+    let name = config.module.display().to_string();
+    let store = Arc::new(Pkcs11Store::open(&config).map_err(|e| format!("{name}: {e}"))?);
+    if !store.relaxations().is_empty() {
+        return Err(format!("{name}: not strict"));
+    }
+    let importer = store.clone();
+    let import: Importer = Box::new(move |pem: &[u8]| {
+        if linked {
+            importer
+                .store_private_key(pem, "bench-server", b"bench")
+                .map_err(|e| e.to_string())?;
+            importer
+                .private_key("pkcs11:object=bench-server;type=private")
+                .map_err(|e| e.to_string())
+        } else {
+            importer
+                .import_private_key(pem, "bench-server", b"bench")
+                .map_err(|e| e.to_string())
+        }
+    });
+    Ok((store, import, format!("token {name}")))
+}
+
 /// Runs the benchmark.
 pub fn run(args: Args) -> Result<(), String> {
     let suite = CipherSuite::from_name(&args.suite)
         .ok_or_else(|| format!("unknown cipher suite {:?}", args.suite))?;
     let group = NamedGroup::from_name(&args.group)
         .ok_or_else(|| format!("unknown group {:?}", args.group))?;
-    let soft = Arc::new(SoftStore::new());
-    let importer = soft.clone();
-    let import = move |pem: &[u8]| importer.import_private_key(pem).map_err(|e| e.to_string());
-    let (client_config, server_config) = configs(soft, &import, args.key, suite, group, args.mode)?;
+    let mut results: Vec<(String, Vec<f64>)> = Vec::new();
+    if matches!(args.store, StoreKind::Soft | StoreKind::Both) {
+        let (store, import) = soft_store();
+        let r = run_one(&args, store, &*import, suite, group, "soft")?;
+        results.push(("soft".into(), r));
+    }
+    if matches!(args.store, StoreKind::Token | StoreKind::Both) {
+        let (store, import, name) = token_store(&args)?;
+        let r = run_one(&args, store, &*import, suite, group, &name)?;
+        results.push((name, r));
+        if args.module.is_none() {
+            let _ = std::fs::remove_dir_all(
+                std::env::temp_dir().join(format!("hsmtls-bench-token-{}", std::process::id())),
+            );
+        }
+    }
+    if let [(_, soft), (name, token)] = results.as_slice() {
+        let what: &[&str] = if matches!(args.mode, Mode::Bulk) {
+            &["send", "recv"]
+        } else {
+            &["server", "client"]
+        };
+        for (i, w) in what.iter().enumerate() {
+            println!(
+                "ratio\t{}\t{w}\t{name} / soft\t{:.2}",
+                args.suite,
+                token[i] / soft[i].max(1e-9)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One measurement on `store`; returns (server, client) handshakes/s or
+/// (send, recv) MB/s.
+fn run_one(
+    args: &Args,
+    store: Arc<dyn KeyStore>,
+    import: &dyn Fn(&[u8]) -> Result<hsmtls_keys::PrivateKey, String>,
+    suite: CipherSuite,
+    group: NamedGroup,
+    store_name: &str,
+) -> Result<Vec<f64>, String> {
+    let (client_config, server_config) = configs(store, import, args.key, suite, group, args.mode)?;
     match args.mode {
         Mode::Handshake | Mode::Resume | Mode::Ticket => {
             let resumed = !matches!(args.mode, Mode::Handshake);
@@ -197,29 +328,30 @@ pub fn run(args: Args) -> Result<(), String> {
                 Mode::Resume => "handshake-resume",
                 _ => "handshake-ticket",
             };
-            println!(
-                "{label}\t{}\t{}\tserver\t{:.2}\thandshakes/s",
-                args.suite,
-                args.group,
-                per_second(rounds, server_total)
+            let (server, client) = (
+                per_second(rounds, server_total),
+                per_second(rounds, client_total),
             );
             println!(
-                "{label}\t{}\t{}\tclient\t{:.2}\thandshakes/s",
-                args.suite,
-                args.group,
-                per_second(rounds, client_total)
+                "{label}\t{}\t{}\tserver\t{server:.2}\thandshakes/s\t{store_name}",
+                args.suite, args.group,
             );
+            println!(
+                "{label}\t{}\t{}\tclient\t{client:.2}\thandshakes/s\t{store_name}",
+                args.suite, args.group,
+            );
+            Ok(vec![server, client])
         }
-        Mode::Bulk => bulk(&client_config, &server_config, &args)?,
+        Mode::Bulk => bulk(&client_config, &server_config, args, store_name),
     }
-    Ok(())
 }
 
 fn bulk(
     client_config: &Arc<ClientConfig>,
     server_config: &Arc<ServerConfig>,
     args: &Args,
-) -> Result<(), String> {
+    store_name: &str,
+) -> Result<Vec<f64>, String> {
     let mib = args.rounds.unwrap_or(1024);
     let total = mib * 1024 * 1024;
     let size = args.size.max(1);
@@ -261,17 +393,17 @@ fn bulk(
         sent += size as u64;
     }
     let mb = sent as f64 / 1_000_000.0;
-    println!(
-        "bulk\t{}\t{}\tsend\t{:.2}\tMB/s",
-        args.suite,
-        size,
-        mb / send.as_secs_f64().max(1e-9)
+    let (send, recv) = (
+        mb / send.as_secs_f64().max(1e-9),
+        mb / recv.as_secs_f64().max(1e-9),
     );
     println!(
-        "bulk\t{}\t{}\trecv\t{:.2}\tMB/s",
-        args.suite,
-        size,
-        mb / recv.as_secs_f64().max(1e-9)
+        "bulk\t{}\t{}\tsend\t{send:.2}\tMB/s\t{store_name}",
+        args.suite, size
     );
-    Ok(())
+    println!(
+        "bulk\t{}\t{}\trecv\t{recv:.2}\tMB/s\t{store_name}",
+        args.suite, size
+    );
+    Ok(vec![send, recv])
 }

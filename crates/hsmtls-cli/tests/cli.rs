@@ -427,6 +427,33 @@ fn bench_runs_every_mode() {
             "{text}"
         );
     }
+    // Both stores in one run: hsmtls-token linked in, with the ratios.
+    for mode in ["handshake", "bulk"] {
+        let out = run(
+            &[
+                "bench",
+                mode,
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "--store",
+                "both",
+                "--rounds",
+                "2",
+            ],
+            b"",
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("\tsoft\n")
+                && text.contains("token linked:hsmtls-token\n")
+                && text.contains("ratio\t"),
+            "{text}"
+        );
+    }
     let out = run(
         &[
             "bench",
