@@ -410,9 +410,16 @@ pub unsafe extern "C" fn C_DeriveKey(
         let lib = library::get()?;
         // SAFETY: per contract.
         let (mech, tpl) = unsafe { (mechanism(m)?, template(t, n)?) };
+        let nss = matches!(
+            mech.mechanism,
+            super::consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_SHA256
+                | super::consts::CKM_NSS_TLS_KEY_AND_MAC_DERIVE_SHA256
+        );
         let keymat = matches!(
             mech.mechanism,
-            CKM_TLS12_KEY_AND_MAC_DERIVE | CKM_TLS12_KEY_SAFE_DERIVE
+            CKM_TLS12_KEY_AND_MAC_DERIVE
+                | CKM_TLS12_KEY_SAFE_DERIVE
+                | super::consts::CKM_NSS_TLS_KEY_AND_MAC_DERIVE_SHA256
         );
         if out.is_null() && !keymat {
             return Err(BAD);
@@ -427,7 +434,10 @@ pub unsafe extern "C" fn C_DeriveKey(
         if let Some((major, minor)) = d.version {
             // The version pointer sits at the same place in both TLS 1.2
             // master-key parameter structures.
-            let p = if matches!(mech.param, crate::mechanisms::Param::Tls12Master { .. }) {
+            let p = if nss {
+                // SAFETY: the parameter is a CK_SSL3_MASTER_KEY_DERIVE_PARAMS.
+                unsafe { (*(raw.pParameter as *const CK_SSL3_MASTER_KEY_DERIVE_PARAMS)).pVersion }
+            } else if matches!(mech.param, crate::mechanisms::Param::Tls12Master { .. }) {
                 // SAFETY: the parameter is a CK_TLS12_MASTER_KEY_DERIVE_PARAMS.
                 unsafe { (*(raw.pParameter as *const CK_TLS12_MASTER_KEY_DERIVE_PARAMS)).pVersion }
             } else {
@@ -445,8 +455,17 @@ pub unsafe extern "C" fn C_DeriveKey(
         if keymat {
             // SAFETY: the parameter is a CK_TLS12_KEY_MAT_PARAMS whose
             // pReturnedKeyMaterial is non-NULL (checked by `mechanism`).
-            let km = unsafe {
-                &mut *(*(raw.pParameter as *const CK_TLS12_KEY_MAT_PARAMS)).pReturnedKeyMaterial
+            let km = if nss {
+                // SAFETY: a CK_SSL3_KEY_MAT_PARAMS with a non-NULL
+                // pReturnedKeyMaterial (checked by `mechanism`).
+                unsafe {
+                    &mut *(*(raw.pParameter as *const CK_SSL3_KEY_MAT_PARAMS)).pReturnedKeyMaterial
+                }
+            } else {
+                // SAFETY: as above, a CK_TLS12_KEY_MAT_PARAMS.
+                unsafe {
+                    &mut *(*(raw.pParameter as *const CK_TLS12_KEY_MAT_PARAMS)).pReturnedKeyMaterial
+                }
             };
             km.hClientMacSecret = d.handles[0];
             km.hServerMacSecret = d.handles[1];

@@ -212,6 +212,40 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                 prf: t.prfHashMechanism,
             }
         }
+        consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_SHA256
+        | consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_DH_SHA256 => {
+            // SAFETY: as for `param`.
+            let t: CK_SSL3_MASTER_KEY_DERIVE_PARAMS = unsafe { param(m) }?;
+            Param::Tls12Master {
+                // SAFETY: valid random pointers (contract).
+                randoms: unsafe { randoms(&t.RandomInfo) }?,
+                prf: CKM_SHA256,
+                // NSS ignores pVersion with the DH variant.
+                version_out: !t.pVersion.is_null()
+                    && m.mechanism == consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_SHA256,
+            }
+        }
+        consts::CKM_NSS_TLS_KEY_AND_MAC_DERIVE_SHA256 => {
+            // SAFETY: as for `param`.
+            let t: CK_SSL3_KEY_MAT_PARAMS = unsafe { param(m) }?;
+            if t.pReturnedKeyMaterial.is_null() {
+                return Err(Error::new(CKR_MECHANISM_PARAM_INVALID));
+            }
+            Param::Tls12KeyMat {
+                mac_bits: t.ulMacSizeInBits,
+                key_bits: t.ulKeySizeInBits,
+                iv_bits: t.ulIVSizeInBits,
+                export: t.bIsExport != 0,
+                // SAFETY: valid random pointers (contract).
+                randoms: unsafe { randoms(&t.RandomInfo) }?,
+                prf: CKM_SHA256,
+            }
+        }
+        CKM_TLS_PRE_MASTER_KEY_GEN => {
+            // SAFETY: as for `param`.
+            let v: CK_VERSION = unsafe { param(m) }?;
+            Param::Version(v.major, v.minor)
+        }
         CKM_TLS12_MAC | CKM_TLS_MAC => {
             // SAFETY: as for `param`.
             let t: CK_TLS_MAC_PARAMS = unsafe { param(m) }?;

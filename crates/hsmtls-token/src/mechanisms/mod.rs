@@ -121,6 +121,8 @@ pub enum Param {
         /// The context.
         context: Vec<u8>,
     },
+    /// `CK_VERSION` (`CKM_TLS_PRE_MASTER_KEY_GEN`): major, minor.
+    Version(u8, u8),
     /// `CK_TLS_KDF_PARAMS`.
     TlsKdf {
         /// PRF hash.
@@ -147,6 +149,9 @@ pub trait Sign: Send {
     fn single_part_only(&self) -> bool {
         false
     }
+    /// Told the caller's buffer size before `finish`, for mechanisms whose
+    /// output length is the buffer's (NSS's `CKM_NSS_TLS_PRF_GENERAL_SHA256`).
+    fn fit_output(&mut self, _cap: usize) {}
 }
 
 /// A running verification.
@@ -574,6 +579,38 @@ pub static REGISTRY: &[Entry] = &[
         derive = Some(tls::key_and_mac_derive)
     ),
     entry!(CKM_TLS12_KDF, 48, 48, derive = Some(tls::kdf)),
+    entry!(
+        CKM_TLS_PRE_MASTER_KEY_GEN,
+        48,
+        48,
+        generate_key = Some(tls::pre_master_key_gen)
+    ),
+    // NSS's TLS 1.2 mechanisms with the SHA-256 PRF (pkcs11n.h).
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_SHA256,
+        48,
+        48,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_MASTER_KEY_DERIVE_DH_SHA256,
+        1,
+        1024,
+        derive = Some(tls::master_derive)
+    ),
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_KEY_AND_MAC_DERIVE_SHA256,
+        48,
+        48,
+        derive = Some(tls::key_and_mac_derive)
+    ),
+    entry!(
+        crate::abi::consts::CKM_NSS_TLS_PRF_GENERAL_SHA256,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(tls::prf_general_sign),
+        verify = Some(tls::prf_general_verify)
+    ),
     entry!(
         CKM_TLS12_MAC,
         48,

@@ -1,7 +1,10 @@
 //! The TLS 1.2 mechanisms (PKCS#11 3.0 §6.39; EMS numbering of PKCS#11
 //! 3.2; NSS's vendor EMS mechanisms): master secret, extended master
 //! secret (RFC 7627), key block (RFC 5246 §6.3), Finished MAC (§7.4.9)
-//! and the exporter-style KDF (RFC 5705), all on the PRF of RFC 5246 §5.
+//! and the exporter-style KDF (RFC 5705), all on the PRF of RFC 5246 §5;
+//! NSS's `CKM_NSS_TLS_*_SHA256` mechanisms (the same operations with the
+//! SHA-256 PRF and SSL3 parameter structures) and
+//! `CKM_NSS_TLS_PRF_GENERAL_SHA256`; `CKM_TLS_PRE_MASTER_KEY_GEN`.
 //!
 //! # Derivation policy
 //!
@@ -23,6 +26,7 @@ use super::{
 };
 use crate::abi::consts::{
     CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE, CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH,
+    CKM_NSS_TLS_MASTER_KEY_DERIVE_DH_SHA256,
 };
 use crate::attributes::TLS_MASTER_SECRET_MECHANISMS;
 use crate::error::{err, Error, Result};
@@ -108,6 +112,7 @@ pub fn master_derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Deriv
         CKM_TLS12_MASTER_KEY_DERIVE_DH
             | CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH
             | CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH
+            | CKM_NSS_TLS_MASTER_KEY_DERIVE_DH_SHA256
     );
     let (prf, version_out) = match &m.param {
         Param::Tls12Master {
@@ -398,4 +403,118 @@ pub fn mac_sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
 /// Starts a Finished MAC check.
 pub fn mac_verify(m: &Mechanism, key: &Object) -> Result<Box<dyn Verify>> {
     Ok(Box::new(finished_mac(m, key)?))
+}
+
+/// `CKM_TLS_PRE_MASTER_KEY_GEN` (PKCS#11 3.0 §6.39.2): a 48-byte generic
+/// secret whose first two bytes are the `CK_VERSION` parameter.
+pub fn pre_master_key_gen(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)> {
+    let Param::Version(major, minor) = m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    if tpl
+        .ulong(CKA_VALUE_LEN)
+        .is_some_and(|n| n as usize != MASTER_SECRET_LEN)
+    {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    let mut v = Zeroizing::new(vec![0u8; MASTER_SECRET_LEN]);
+    hsmtls_crypto::fill_random(&mut v[2..])?;
+    v[0] = major;
+    v[1] = minor;
+    let mut o = Object::new();
+    o.set(CKA_VALUE, v.to_vec());
+    Ok((CKK_GENERIC_SECRET, o))
+}
+
+/// Inputs `CKM_NSS_TLS_PRF_GENERAL_SHA256` refuses: the labels of the
+/// master secret and the key block, which would put a master secret or
+/// key stream bytes in the clear and bypass the derivation policy.
+const PROTECTED_LABELS: &[&[u8]] = &[
+    b"master secret",
+    b"extended master secret",
+    b"key expansion",
+];
+
+/// `CKM_NSS_TLS_PRF_GENERAL_SHA256` (NSS softoken's `sftk_TLSPRFInit`): a
+/// "signature" = `P_SHA256(key, data)` with data = label || seed as the
+/// caller feeds it, as long as the caller's buffer (12 bytes for a length
+/// query: a Finished MAC). Verification compares in constant time.
+struct PrfGeneral {
+    key: Zeroizing<Vec<u8>>,
+    data: Zeroizing<Vec<u8>>,
+    len: usize,
+}
+
+fn prf_general(m: &Mechanism, key: &Object) -> Result<PrfGeneral> {
+    require_key_type(key, &[CKK_GENERIC_SECRET])?;
+    if !matches!(m.param, Param::None) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    Ok(PrfGeneral {
+        key: Zeroizing::new(key.secret_value()?.to_vec()),
+        data: Zeroizing::new(Vec::new()),
+        len: 12,
+    })
+}
+
+impl PrfGeneral {
+    fn compute(&self, len: usize) -> Result<Zeroizing<Vec<u8>>> {
+        if PROTECTED_LABELS.iter().any(|l| self.data.starts_with(l)) {
+            return err(CKR_DATA_INVALID);
+        }
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        tls12_prf(
+            hsmtls_crypto::HashAlg::Sha256,
+            &self.key,
+            b"",
+            &[&self.data],
+            &mut out,
+        );
+        Ok(out)
+    }
+}
+
+impl Sign for PrfGeneral {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        self.compute(self.len)
+    }
+    fn signature_len(&self) -> usize {
+        self.len
+    }
+    fn fit_output(&mut self, cap: usize) {
+        if cap > 0 {
+            self.len = cap.min(super::secret::MAX_GENERIC_LEN);
+        }
+    }
+}
+
+impl Verify for PrfGeneral {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+    fn finish(&mut self, signature: &[u8]) -> Result<()> {
+        if signature.is_empty() || signature.len() > super::secret::MAX_GENERIC_LEN {
+            return err(CKR_SIGNATURE_LEN_RANGE);
+        }
+        if hsmtls_crypto::constant_time_eq(&self.compute(signature.len())?, signature) {
+            Ok(())
+        } else {
+            err(CKR_SIGNATURE_INVALID)
+        }
+    }
+}
+
+/// Starts `CKM_NSS_TLS_PRF_GENERAL_SHA256` signing.
+pub fn prf_general_sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
+    Ok(Box::new(prf_general(m, key)?))
+}
+
+/// Starts `CKM_NSS_TLS_PRF_GENERAL_SHA256` verification.
+pub fn prf_general_verify(m: &Mechanism, key: &Object) -> Result<Box<dyn Verify>> {
+    Ok(Box::new(prf_general(m, key)?))
 }
