@@ -83,20 +83,20 @@ fn token_conformance_strict() {
     conformance::traffic_keys(&store);
     // Exporters: CKM_TLS12_KDF takes the seed as client_random ||
     // server_random [|| length || context] (RFC 5705 §4), which is what
-    // the engine passes (the suite's free-form seed does not fit), but
-    // hsmtls-token derives nothing extractable from a sensitive base key,
-    // exporter output included: refused until the token exempts
-    // CKM_TLS12_KDF (its output is public by RFC 5705).
-    exporter_refused_clearly(&store);
+    // the engine passes (the suite's free-form seed does not fit); the
+    // token derives the output readable from the sensitive master secret
+    // (exporter output is public).
+    exporter_in_the_token(&store);
     conformance::signatures(&store, &keys);
     eprintln!("SKIP tickets in strict mode: a master secret in the token is not extractable");
     conformance::wrong_handles(&store);
     conformance::debug_shows_no_secret(&store, &keys);
 }
 
-/// RFC 5705 exporter through `CKM_TLS12_KDF` on a master secret in the
-/// token: an error (no panic, nothing leaves the token).
-fn exporter_refused_clearly(store: &Pkcs11Store) {
+/// RFC 5705 exporter through `CKM_TLS12_KDF` on master secrets in the
+/// token (sensitive, not extractable): both sides get the same output, the
+/// context and the length count, and the master secrets stay unreadable.
+fn exporter_in_the_token(store: &Pkcs11Store) {
     use hsmtls_keys::{HashAlgorithm, MasterSecretSeed};
     let (a, pa) = store
         .start_key_exchange(KeyExchangeGroup::BrainpoolP256r1)
@@ -112,16 +112,37 @@ fn exporter_refused_clearly(store: &Pkcs11Store) {
             .unwrap()
     };
     let (ma, mb) = (master(a, &pb), master(b, &pa));
-    let mut s = vec![1u8; 64];
-    s.extend_from_slice(&[0, 3]);
-    s.extend_from_slice(b"ctx");
-    let mut out = vec![0u8; 40];
-    for m in [&ma, &mb] {
-        let r = store.tls12_export(m, HashAlgorithm::Sha256, b"EXPORTER-test", &s, &mut out);
-        eprintln!("exporter on hsmtls-token (strict): {r:?}");
-        assert!(r.is_err());
-    }
-    assert_eq!(out, vec![0u8; 40]);
+    let seed_with = |ctx: &[u8]| {
+        let mut s = vec![1u8; 64];
+        s.extend_from_slice(&(ctx.len() as u16).to_be_bytes());
+        s.extend_from_slice(ctx);
+        s
+    };
+    let export = |m, seed: &[u8], len| {
+        let mut out = vec![0u8; len];
+        store
+            .tls12_export(m, HashAlgorithm::Sha256, b"EXPORTER-test", seed, &mut out)
+            .expect("exporter through CKM_TLS12_KDF in hsmtls-token");
+        out
+    };
+    let out = export(&ma, &seed_with(b"ctx"), 40);
+    assert_ne!(out, vec![0u8; 40]);
+    assert_eq!(out, export(&mb, &seed_with(b"ctx"), 40), "both sides agree");
+    assert_eq!(&out[..20], &export(&ma, &seed_with(b"ctx"), 20)[..]);
+    assert_ne!(
+        out,
+        export(&ma, &seed_with(b"other"), 40),
+        "the context counts"
+    );
+    assert_ne!(out, export(&ma, &[1u8; 64], 40), "no context differs");
+    let audits = store.audit_live_objects().unwrap();
+    assert!(
+        audits
+            .iter()
+            .filter(|o| matches!(o.kind, hsmtls_pkcs11::ObjectKind::Master))
+            .all(|o| o.sensitive == Some(true) && o.extractable == Some(false)),
+        "master secrets stay sensitive: {audits:?}"
+    );
 }
 
 /// The ECDHE-ECDSA TLS 1.2 suites the token can carry.

@@ -537,9 +537,6 @@ impl Library {
             Step::Update(_) if active.op.single_part_only() => err(CKR_FUNCTION_NOT_SUPPORTED),
             Step::Update(d) => active.op.update(d).map(|_| Produced::Query(0)),
             Step::Single(d) => {
-                if let (None, Some(c)) = (&active.pending, cap) {
-                    active.op.fit_output(c);
-                }
                 let hint = active.op.signature_len();
                 deliver(
                     &mut active.pending,
@@ -553,9 +550,6 @@ impl Library {
                 )
             }
             Step::Final => {
-                if let (None, Some(c)) = (&active.pending, cap) {
-                    active.op.fit_output(c);
-                }
                 let hint = active.op.signature_len();
                 deliver(
                     &mut active.pending,
@@ -774,6 +768,18 @@ impl Library {
         let mut t = write(&slot.token);
         let base = Self::key_for(&t, base, m.mechanism, CKA_DERIVE)?;
         let mut origin = Origin::derived_from(&base);
+        // CKM_TLS12_KDF computes exporter output, which RFC 5705 hands to
+        // the application: public, so it may be derived readable from a
+        // sensitive master secret (the PRF does not reveal its key). Every
+        // other derivation inherits the base key's protection.
+        if m.mechanism == CKM_TLS12_KDF {
+            origin = Origin::Derive {
+                base_sensitive: false,
+                base_extractable: true,
+                base_always_sensitive: false,
+                base_never_extractable: false,
+            };
+        }
         // An HKDF salt key: checked like the base key, its value passed
         // to the mechanism, its protection inherited.
         let resolved;

@@ -1051,6 +1051,38 @@ fn tls12_master_key_mac_kdf_and_policy() {
         attr(h, k, CKA_VALUE).unwrap(),
         tls_prf(&ms_value, &label, &[&cr, &sr, &[0, 3], &ctx], 20)
     );
+
+    // Exporter output is public (RFC 5705): CKM_TLS12_KDF derives it
+    // readable even from a sensitive, non-extractable master secret, while
+    // nothing else derived from that master secret may be extractable.
+    let mut t = Tpl::new()
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_EXTRACTABLE, false);
+    assert_eq!(
+        unsafe { C_SetAttributeValue(h, ms, t.ptr(), t.len()) },
+        CKR_OK
+    );
+    let mut m = mech_with(CKM_TLS12_KDF, &mut kp);
+    let mut t = Tpl::new()
+        .ulong(CKA_VALUE_LEN, 20)
+        .bool(CKA_SENSITIVE, false)
+        .bool(CKA_EXTRACTABLE, true);
+    assert_eq!(
+        unsafe { C_DeriveKey(h, &mut m, ms, t.ptr(), t.len(), &mut k) },
+        CKR_OK
+    );
+    assert_eq!(
+        attr(h, k, CKA_VALUE).unwrap(),
+        tls_prf(&ms_value, &label, &[&cr, &sr, &[0, 3], &ctx], 20)
+    );
+    let mut mp = CK_TLS_MAC_PARAMS {
+        prfHashMechanism: CKM_SHA256,
+        ulMacLength: 12,
+        ulServerOrClient: 1,
+    };
+    let mut m = mech_with(CKM_TLS12_MAC, &mut mp);
+    assert_eq!(sign(h, &mut m, ms, &transcript_hash).unwrap().len(), 12);
+    assert_eq!(attr(h, ms, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
 }
 
 #[test]
