@@ -537,6 +537,9 @@ impl Library {
             Step::Update(_) if active.op.single_part_only() => err(CKR_FUNCTION_NOT_SUPPORTED),
             Step::Update(d) => active.op.update(d).map(|_| Produced::Query(0)),
             Step::Single(d) => {
+                if let (None, Some(c)) = (&active.pending, cap) {
+                    active.op.fit_output(c);
+                }
                 let hint = active.op.signature_len();
                 deliver(
                     &mut active.pending,
@@ -550,6 +553,9 @@ impl Library {
                 )
             }
             Step::Final => {
+                if let (None, Some(c)) = (&active.pending, cap) {
+                    active.op.fit_output(c);
+                }
                 let hint = active.op.signature_len();
                 deliver(
                     &mut active.pending,
