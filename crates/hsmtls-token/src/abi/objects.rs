@@ -171,7 +171,21 @@ pub unsafe extern "C" fn C_FindObjectsInit(
     rv((|| {
         let lib = library::get()?;
         // SAFETY: per contract.
-        lib.find_init(h, unsafe { template(t, n) }?)
+        let tpl = match unsafe { template(t, n) } {
+            // The same attribute twice with different values matches no
+            // object (CKR_TEMPLATE_INCONSISTENT is not a C_FindObjectsInit
+            // code): search for a class no object has.
+            Err(e) if e.rv() == CKR_TEMPLATE_INCONSISTENT => {
+                let mut none = crate::object::Object::new();
+                none.set(
+                    CKA_CLASS,
+                    crate::object::ulong_bytes(CK_UNAVAILABLE_INFORMATION),
+                );
+                none
+            }
+            r => r?,
+        };
+        lib.find_init(h, tpl)
     })())
 }
 
