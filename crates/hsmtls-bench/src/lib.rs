@@ -412,6 +412,20 @@ mod tests {
     }
 
     #[test]
+    fn both_libraries_run_tls13() {
+        for mode in [Mode::Handshake, Mode::Ticket, Mode::Bulk] {
+            let s = scenario("TLS_AES_128_GCM_SHA256", "x25519", KeyKind::EcdsaP256, mode);
+            let h = hsmtls_lib::Hsmtls::new(&s).unwrap();
+            let r = rustls_lib::Rustls::new(&s).unwrap();
+            if mode == Mode::Bulk {
+                bulk_pair(&h, &r, 16384, 1 << 18).unwrap();
+            } else {
+                handshakes_pair(&h, &r, mode, 3).unwrap();
+            }
+        }
+    }
+
+    #[test]
     fn hsmtls_cbc() {
         let s = scenario(
             "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",

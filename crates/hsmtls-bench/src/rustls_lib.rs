@@ -1,5 +1,6 @@
-//! rustls (crates.io, aws-lc-rs provider), TLS 1.2 only, restricted to the
-//! scenario's suite and group.
+//! rustls (crates.io, aws-lc-rs provider), restricted to the scenario's
+//! suite and group: TLS 1.2 for a TLS 1.2 suite, TLS 1.3 for a TLS 1.3
+//! suite (`TLS_AES_*`, `TLS_CHACHA20_*`).
 
 use std::io::{ErrorKind, Read, Write};
 use std::sync::Arc;
@@ -10,6 +11,11 @@ use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache};
 use rustls::{ClientConfig, ClientConnection, HandshakeKind, ServerConfig, ServerConnection};
 
 use crate::{pki, Endpoint, Library, Mode, Scenario};
+
+/// Whether `suite` (an IANA name) is a TLS 1.3 suite.
+pub fn is_tls13(suite: &str) -> bool {
+    suite.starts_with("TLS_AES_") || suite.starts_with("TLS_CHACHA20_")
+}
 
 /// rustls configured for one scenario.
 #[derive(Debug)]
@@ -26,7 +32,11 @@ impl Rustls {
         let suite = base
             .cipher_suites
             .iter()
-            .find(|s| s.suite().as_str() == Some(scenario.suite.as_str()))
+            .find(|s| {
+                // rustls names TLS 1.3 suites `TLS13_*`.
+                s.suite().as_str().map(|n| n.replacen("TLS13_", "TLS_", 1))
+                    == Some(scenario.suite.clone())
+            })
             .copied()
             .ok_or_else(|| format!("rustls has no cipher suite {}", scenario.suite))?;
         let group_name = match scenario.group.as_str() {
@@ -46,7 +56,11 @@ impl Rustls {
             kx_groups: vec![group],
             ..base
         });
-        let versions = &[&rustls::version::TLS12];
+        let versions: &[&rustls::SupportedProtocolVersion] = if is_tls13(&scenario.suite) {
+            &[&rustls::version::TLS13]
+        } else {
+            &[&rustls::version::TLS12]
+        };
 
         let pki = pki::server(scenario.key);
         let chain = pki::chain_der(pki.chain_pem)?;

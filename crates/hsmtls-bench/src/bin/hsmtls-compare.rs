@@ -40,7 +40,7 @@ enum Which {
     Bulk,
 }
 
-/// hsmtls against rustls (aws-lc-rs), TLS 1.2, in memory.
+/// hsmtls against rustls (aws-lc-rs), TLS 1.2 (or 1.3 with --tls13), in memory.
 #[derive(Debug, Parser)]
 #[command(name = "hsmtls-compare")]
 struct Args {
@@ -71,6 +71,10 @@ struct Args {
     /// Only these groups (default: secp256r1,x25519).
     #[arg(long, value_delimiter = ',')]
     groups: Vec<String>,
+    /// TLS 1.3 rows (TLS_AES_128_GCM_SHA256; `ticket` is PSK resumption,
+    /// `resume` has no TLS 1.3 form and is skipped) instead of TLS 1.2.
+    #[arg(long)]
+    tls13: bool,
 }
 
 /// One printed row: medians of hsmtls and (where it has the suite) rustls.
@@ -225,15 +229,25 @@ fn run(args: &Args) -> Result<(), String> {
     );
     println!("|{:-<70}|{:-<12}|{:-<12}|{:-<8}|------|", "", "", "", "");
     let mut cases: Vec<(String, String, bool)> = Vec::new();
-    for g in &groups {
-        cases.push((gcm.clone(), g.clone(), true));
+    if args.tls13 {
+        for g in &groups {
+            cases.push(("TLS_AES_128_GCM_SHA256".to_string(), g.clone(), true));
+        }
+    } else {
+        for g in &groups {
+            cases.push((gcm.clone(), g.clone(), true));
+        }
+        cases.push((cbc, groups[0].clone(), false));
     }
-    cases.push((cbc, groups[0].clone(), false));
     for (suite, group, with_rustls) in cases {
         if !with_rustls && args.library == LibraryChoice::Rustls {
             continue;
         }
         for &(_, mode) in &modes {
+            // TLS 1.3 resumes by PSK (tickets) only.
+            if args.tls13 && mode == Mode::Resume {
+                continue;
+            }
             // Bulk does not depend on the group: once per suite.
             if mode == Mode::Bulk && group != groups[0] {
                 continue;
