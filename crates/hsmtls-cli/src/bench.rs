@@ -266,6 +266,14 @@ pub fn run(args: Args) -> Result<(), String> {
         .ok_or_else(|| format!("unknown cipher suite {:?}", args.suite))?;
     let group = NamedGroup::from_name(&args.group)
         .ok_or_else(|| format!("unknown group {:?}", args.group))?;
+    // TLS 1.3 resumes by PSK only (RFC 8446 §2.2): `ticket` measures it.
+    let tls13 = args.suite.starts_with("TLS_AES_") || args.suite.starts_with("TLS_CHACHA20_");
+    if tls13 && matches!(args.mode, Mode::Resume) {
+        return Err(format!(
+            "{}: TLS 1.3 has no session-ID resumption; `hsmtls bench ticket {}` measures PSK resumption",
+            args.suite, args.suite
+        ));
+    }
     let mut results: Vec<(String, Vec<f64>)> = Vec::new();
     if matches!(args.store, StoreKind::Soft | StoreKind::Both) {
         let (store, import) = soft_store();
