@@ -63,6 +63,7 @@ pub fn kind(t: CK_ATTRIBUTE_TYPE) -> Option<Kind> {
         | CKA_CERTIFICATE_TYPE
         | CKA_CERTIFICATE_CATEGORY
         | CKA_VALUE_LEN
+        | CKA_MODULUS_BITS
         | CKA_KEY_GEN_MECHANISM
         | CKA_NAME_HASH_ALGORITHM
         | CKA_JAVA_MIDP_SECURITY_DOMAIN => Kind::Ulong,
@@ -83,7 +84,15 @@ pub fn kind(t: CK_ATTRIBUTE_TYPE) -> Option<Kind> {
         | CKA_HASH_OF_SUBJECT_PUBLIC_KEY
         | CKA_HASH_OF_ISSUER_PUBLIC_KEY
         | CKA_PUBLIC_KEY_INFO
-        | CKA_UNIQUE_ID => Kind::Bytes,
+        | CKA_UNIQUE_ID
+        | CKA_MODULUS
+        | CKA_PUBLIC_EXPONENT
+        | CKA_PRIVATE_EXPONENT
+        | CKA_PRIME_1
+        | CKA_PRIME_2
+        | CKA_EXPONENT_1
+        | CKA_EXPONENT_2
+        | CKA_COEFFICIENT => Kind::Bytes,
         _ => return None,
     })
 }
@@ -205,11 +214,25 @@ pub fn valid_for(
             KEY.contains(&t)
                 || PUBLIC.contains(&t)
                 || (is_ec(key_type) && matches!(t, CKA_EC_PARAMS | CKA_EC_POINT))
+                || (key_type == Some(CKK_RSA)
+                    && matches!(t, CKA_MODULUS | CKA_MODULUS_BITS | CKA_PUBLIC_EXPONENT))
         }
         CKO_PRIVATE_KEY => {
             KEY.contains(&t)
                 || PRIVATE.contains(&t)
                 || (is_ec(key_type) && matches!(t, CKA_EC_PARAMS | CKA_VALUE))
+                || (key_type == Some(CKK_RSA)
+                    && matches!(
+                        t,
+                        CKA_MODULUS
+                            | CKA_PUBLIC_EXPONENT
+                            | CKA_PRIVATE_EXPONENT
+                            | CKA_PRIME_1
+                            | CKA_PRIME_2
+                            | CKA_EXPONENT_1
+                            | CKA_EXPONENT_2
+                            | CKA_COEFFICIENT
+                    ))
         }
         CKO_SECRET_KEY => KEY.contains(&t) || SECRET.contains(&t),
         _ => false,
@@ -338,7 +361,7 @@ pub fn build_object(
             CKO_SECRET_KEY => {
                 matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF | CKK_CHACHA20)
             }
-            _ => is_ec(Some(kt)),
+            _ => is_ec(Some(kt)) || kt == CKK_RSA,
         };
         if !fits {
             return err(CKR_TEMPLATE_INCONSISTENT);
@@ -572,6 +595,14 @@ fn check_key_material(
             ecx::check_public(kt, params)?;
             let der = ecx::normalize_public(point)?;
             obj.set(CKA_EC_POINT, der);
+        }
+        (CKO_PRIVATE_KEY, Some(CKK_RSA)) => crate::mechanisms::rsa::check_private(obj)?,
+        (CKO_PUBLIC_KEY, Some(CKK_RSA)) => {
+            let bits = crate::mechanisms::rsa::check_public(obj)?;
+            if matches!(origin, Origin::Create) && obj.has(CKA_MODULUS_BITS) {
+                return err(CKR_TEMPLATE_INCONSISTENT);
+            }
+            obj.set(CKA_MODULUS_BITS, ulong_bytes(bits));
         }
         (CKO_PUBLIC_KEY, Some(CKK_EC)) => {
             let (Some(params), Some(point)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_EC_POINT))

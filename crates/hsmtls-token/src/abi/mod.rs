@@ -13,6 +13,7 @@ pub mod consts;
 mod crypto;
 mod general;
 mod objects;
+pub mod rsa;
 mod tokens;
 mod unsupported;
 
@@ -331,6 +332,15 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                     .map_err(pbad)?
                     .to_vec(),
             )
+        }
+        CKM_RSA_PKCS_PSS
+        | CKM_SHA256_RSA_PKCS_PSS
+        | CKM_SHA384_RSA_PKCS_PSS
+        | CKM_SHA512_RSA_PKCS_PSS
+        | CKM_RSA_PKCS_OAEP
+        | rsa::CKM_HSMTLS_RSA_PREMASTER_TO_MASTER => {
+            // SAFETY: valid parameter and inner pointers (contract).
+            unsafe { rsa::parse(m) }?
         }
         _ if none => Param::None,
         _ => return Err(Error::new(CKR_MECHANISM_PARAM_INVALID)),

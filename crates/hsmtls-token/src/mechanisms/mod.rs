@@ -15,6 +15,7 @@ pub mod ec;
 pub mod ecx;
 pub mod hkdf;
 pub mod hmac;
+pub mod rsa;
 pub mod secret;
 pub mod tls;
 pub mod wrap;
@@ -123,6 +124,28 @@ pub enum Param {
     },
     /// `CK_VERSION` (`CKM_TLS_PRE_MASTER_KEY_GEN`): major, minor.
     Version(u8, u8),
+    /// `CK_RSA_PKCS_PSS_PARAMS`.
+    RsaPss {
+        /// `hashAlg`.
+        hash: CK_MECHANISM_TYPE,
+        /// `mgf` (`CKG_MGF1_*`).
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        /// `sLen`.
+        salt_len: CK_ULONG,
+    },
+    /// `CK_RSA_PKCS_OAEP_PARAMS`.
+    RsaOaep {
+        /// `hashAlg`.
+        hash: CK_MECHANISM_TYPE,
+        /// `mgf` (`CKG_MGF1_*`).
+        mgf: CK_RSA_PKCS_MGF_TYPE,
+        /// `source` (`CKZ_DATA_SPECIFIED`).
+        source: CK_RSA_PKCS_OAEP_SOURCE_TYPE,
+        /// The label (`pSourceData`).
+        label: Vec<u8>,
+    },
+    /// `CK_HSMTLS_RSA_MASTER_DERIVE_PARAMS` (hsmtls vendor mechanism).
+    RsaPremaster(rsa::PremasterParams),
     /// `CK_TLS_KDF_PARAMS`.
     TlsKdf {
         /// PRF hash.
@@ -528,6 +551,85 @@ pub static REGISTRY: &[Entry] = &[
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         derive = Some(hkdf::data)
+    ),
+    // RSA (§2.1); key sizes in bits.
+    entry!(
+        CKM_RSA_PKCS_KEY_PAIR_GEN,
+        2048,
+        4096,
+        generate_key_pair = Some(rsa::generate_key_pair)
+    ),
+    entry!(
+        CKM_RSA_PKCS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify),
+        encrypt = Some(rsa::encrypt),
+        decrypt = Some(rsa::decrypt)
+    ),
+    entry!(
+        CKM_RSA_PKCS_PSS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA256_RSA_PKCS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA384_RSA_PKCS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA512_RSA_PKCS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA256_RSA_PKCS_PSS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA384_RSA_PKCS_PSS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_SHA512_RSA_PKCS_PSS,
+        2048,
+        4096,
+        sign = Some(rsa::sign),
+        verify = Some(rsa::verify)
+    ),
+    entry!(
+        CKM_RSA_PKCS_OAEP,
+        2048,
+        4096,
+        encrypt = Some(rsa::encrypt),
+        decrypt = Some(rsa::decrypt)
+    ),
+    // hsmtls vendor: RSA pre-master → master secret (docs/token-vendor-mechanisms.md).
+    entry!(
+        crate::abi::rsa::CKM_HSMTLS_RSA_PREMASTER_TO_MASTER,
+        2048,
+        4096,
+        derive = Some(rsa::premaster_to_master)
     ),
     // TLS 1.2 (PKCS#11 3.0 §6.39, 3.2 for EMS); sizes in bytes.
     entry!(

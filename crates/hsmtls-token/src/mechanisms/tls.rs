@@ -60,7 +60,7 @@ fn check_randoms(r: &Randoms) -> Result<()> {
 
 /// The master-secret object: 48 bytes, generic, usable only with TLS
 /// mechanisms (a template asking for others is inconsistent).
-fn master_key(value: &[u8], tpl: &Object) -> Result<DerivedKey> {
+pub(crate) fn master_key(value: &[u8], tpl: &Object) -> Result<DerivedKey> {
     if let Some(asked) = tpl.allowed_mechanisms() {
         if asked
             .iter()
