@@ -302,6 +302,28 @@ fn key_and_mac_and_prf_general_match_tls12() {
         sign(h, &mut m, ms, b"master secret0123"),
         Err(CKR_DATA_INVALID)
     );
+    // Nor through CKM_TLS12_KDF, whose output is readable: "key expansion"
+    // with the randoms swapped would be the key block.
+    let (mut r1, mut r2) = ([6u8; 32], [5u8; 32]);
+    let mut label = *b"key expansion";
+    let mut kp = CK_TLS_KDF_PARAMS {
+        prfMechanism: CKM_SHA256,
+        pLabel: label.as_mut_ptr(),
+        ulLabelLength: label.len() as _,
+        RandomInfo: randoms(&mut r1, &mut r2),
+        pContextData: ptr::null_mut(),
+        ulContextDataLength: 0,
+    };
+    assert_eq!(
+        derive(
+            h,
+            CKM_TLS12_KDF,
+            &mut kp,
+            ms,
+            open().ulong(CKA_VALUE_LEN, 64)
+        ),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
     let mut bad = mech(CKM_NSS_TLS_PRF_GENERAL_SHA256);
     let mut p = [0u8; 4];
     bad.pParameter = p.as_mut_ptr() as *mut _;

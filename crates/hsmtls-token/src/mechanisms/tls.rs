@@ -290,6 +290,11 @@ pub fn kdf(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
         return err(CKR_MECHANISM_PARAM_INVALID);
     };
     check_randoms(randoms)?;
+    // The key block's and master secret's labels would give key stream
+    // bytes (with the randoms swapped) as a readable exporter value.
+    if PROTECTED_LABELS.iter().any(|l| label.starts_with(l)) {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    }
     let alg = hash_of(*prf)?;
     let len = tpl
         .ulong(CKA_VALUE_LEN)
