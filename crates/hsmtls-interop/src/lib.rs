@@ -32,7 +32,7 @@ mod tools;
 
 pub use netns::{ClientOutput, Netns, NetnsOutput};
 pub use nss::NssDb;
-pub use paths::{hsmtls_bin, pki, pki_file, repo_root, TempDir, PKI_KINDS};
+pub use paths::{hsmtls_bin, hsmtls_token_module, pki, pki_file, repo_root, TempDir, PKI_KINDS};
 pub use process::{
     free_port, openssl_s_client, openssl_s_server, peer_command, run, spawn_server, wait_listening,
     Peer, RunOutput,

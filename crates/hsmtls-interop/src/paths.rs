@@ -60,15 +60,37 @@ pub fn pki_file(kind: &str, file: &str) -> PathBuf {
 /// to date; bounded to 15 minutes). Panics if the build fails.
 pub fn hsmtls_bin() -> PathBuf {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(build_hsmtls)
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("HSMTLS_BIN") {
+            return Ok(PathBuf::from(bin));
+        }
+        build_artifact(&["-p", "hsmtls-cli", "--bin", "hsmtls"], "hsmtls")
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The `libhsmtls_token.so` PKCS#11 module of this tree, in the target
+/// directory of the running test, freshly built: the first call runs
+/// `cargo build -p hsmtls-token --lib` there (a no-op when up to date —
+/// `cargo test` alone does not leave the cdylib of a package where other
+/// programs can load it). `HSMTLS_TOKEN_MODULE` overrides.
+pub fn hsmtls_token_module() -> PathBuf {
+    static MODULE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    MODULE
+        .get_or_init(|| {
+            if let Some(module) = std::env::var_os("HSMTLS_TOKEN_MODULE") {
+                return Ok(PathBuf::from(module));
+            }
+            build_artifact(&["-p", "hsmtls-token", "--lib"], "libhsmtls_token.so")
+        })
         .clone()
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn build_hsmtls() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("HSMTLS_BIN") {
-        return Ok(PathBuf::from(bin));
-    }
+/// Runs `cargo build ARGS` into the target directory and profile of the
+/// running test executable and returns `<target>/<profile>/<artifact>`.
+fn build_artifact(args: &[&str], artifact: &str) -> Result<PathBuf, String> {
     // <target>/<profile>/deps/<test-exe>
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let profile_dir = exe
@@ -85,14 +107,9 @@ fn build_hsmtls() -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(repo_root())
-        .args([
-            "build",
-            "-p",
-            "hsmtls-cli",
-            "--bin",
-            "hsmtls",
-            "--target-dir",
-        ])
+        .arg("build")
+        .args(args)
+        .arg("--target-dir")
         .arg(target_dir);
     match profile {
         "debug" => {}
@@ -103,20 +120,28 @@ fn build_hsmtls() -> Result<PathBuf, String> {
             cmd.args(["--profile", other]);
         }
     }
-    let out = run("cargo build hsmtls", cmd, b"", Duration::from_secs(900));
+    let out = run(
+        &format!("cargo build {}", args.join(" ")),
+        cmd,
+        b"",
+        Duration::from_secs(900),
+    );
     if !out.success() {
         return Err(format!(
-            "building the hsmtls binary failed (status {:?}, timed out: {}):\n{}",
-            out.status, out.timed_out, out.output
+            "cargo build {} failed (status {:?}, timed out: {}):\n{}",
+            args.join(" "),
+            out.status,
+            out.timed_out,
+            out.output
         ));
     }
-    let bin = profile_dir.join("hsmtls");
-    if bin.is_file() {
-        Ok(bin)
+    let path = profile_dir.join(artifact);
+    if path.is_file() {
+        Ok(path)
     } else {
         Err(format!(
             "cargo build succeeded but {} is missing",
-            bin.display()
+            path.display()
         ))
     }
 }

@@ -11,16 +11,9 @@ const SO_PIN: &str = "so-pin-1234";
 const PIN: &str = "user-pin-1234";
 
 fn module() -> PathBuf {
-    // target/<profile>/deps/<test> → target/<profile>/libhsmtls_token.so
-    let exe = std::env::current_exe().unwrap();
-    let so = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("libhsmtls_token.so");
-    assert!(so.exists(), "{} not built", so.display());
-    so
+    // The cdylib, freshly built (`cargo test` alone does not leave it
+    // where a program can load it).
+    hsmtls_interop::hsmtls_token_module()
 }
 
 fn have(tool: &str) -> bool {

@@ -13,13 +13,9 @@ use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 
 fn module() -> std::path::PathBuf {
-    // target/<profile>/deps/<test> → target/<profile>/libhsmtls_token.so
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("libhsmtls_token.so")
+    // The cdylib, freshly built (`cargo test` alone does not leave it
+    // where a program can load it).
+    hsmtls_interop::hsmtls_token_module()
 }
 
 #[test]

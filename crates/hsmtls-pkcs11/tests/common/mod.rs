@@ -95,47 +95,10 @@ pub fn softhsm() -> Option<Pkcs11Store> {
     Some(Pkcs11Store::open(&config).expect("open SoftHSM2 with the PRF relaxation"))
 }
 
-/// `libhsmtls_token.so` in the target directory of the running test
-/// (`<target>/<profile>/`), built once with `cargo build -p hsmtls-token`
-/// if missing (`cargo test -p hsmtls-pkcs11` alone does not build the
-/// cdylib of another package). `HSMTLS_TOKEN_MODULE` overrides.
+/// `libhsmtls_token.so` of this tree, freshly built (see
+/// `hsmtls_interop::hsmtls_token_module`).
 pub fn token_module() -> std::path::PathBuf {
-    static MODULE: OnceLock<std::path::PathBuf> = OnceLock::new();
-    MODULE
-        .get_or_init(|| {
-            if let Some(m) = std::env::var_os("HSMTLS_TOKEN_MODULE") {
-                return m.into();
-            }
-            // <target>/<profile>/deps/<test-exe>
-            let exe = std::env::current_exe().expect("current_exe");
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("target/<profile>");
-            let so = profile_dir.join("libhsmtls_token.so");
-            if !so.is_file() {
-                let target_dir = profile_dir.parent().expect("target dir");
-                let mut cmd =
-                    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-                cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-                    .args(["build", "-p", "hsmtls-token", "--target-dir"])
-                    .arg(target_dir);
-                match profile_dir.file_name().and_then(|s| s.to_str()) {
-                    Some("debug") | None => {}
-                    Some("release") => {
-                        cmd.arg("--release");
-                    }
-                    Some(other) => {
-                        cmd.args(["--profile", other]);
-                    }
-                }
-                let status = cmd.status().expect("run cargo build -p hsmtls-token");
-                assert!(status.success(), "cargo build -p hsmtls-token failed");
-                assert!(so.is_file(), "{} missing after the build", so.display());
-            }
-            so
-        })
-        .clone()
+    hsmtls_interop::hsmtls_token_module()
 }
 
 /// The user PIN of the test tokens of hsmtls-token.
