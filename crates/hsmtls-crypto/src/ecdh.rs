@@ -63,6 +63,28 @@ impl EcdhPrivateKey {
         })
     }
 
+    /// A key for agreement only, from its big-endian scalar (no public
+    /// point is computed, so [`EcdhPrivateKey::public_key`] fails on it):
+    /// what a token needs to run `CKM_ECDH1_DERIVE` on a stored key.
+    pub fn from_scalar_for_agreement(curve: Curve, scalar: &[u8]) -> Result<Self, CryptoError> {
+        let raw = curve
+            .raw()
+            .ok_or(CryptoError::Unsupported("X25519 from scalar"))?;
+        Ok(Self {
+            curve,
+            inner: Inner::Raw(EcKey::from_scalar_private_only(raw, scalar)?),
+        })
+    }
+
+    /// The uncompressed public point of the big-endian private `scalar`
+    /// (one scalar multiplication; the scalar must be in `[1, n-1]`).
+    pub fn public_key_of_scalar(curve: Curve, scalar: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let raw = curve
+            .raw()
+            .ok_or(CryptoError::Unsupported("X25519 from scalar"))?;
+        EcKey::from_scalar(raw, scalar)?.public_key()
+    }
+
     /// An X25519 key from its 32-byte private key (RFC 7748 §5, the
     /// little-endian scalar before clamping), as a PKCS#11 token stores
     /// it in `CKA_VALUE`.

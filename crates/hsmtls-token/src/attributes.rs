@@ -579,7 +579,11 @@ fn check_key_material(
                 return err(CKR_TEMPLATE_INCOMPLETE);
             };
             let curve = ec::curve_from_params(params)?;
-            ec::check_private_scalar(curve, value)?;
+            // A scalar the token drew itself is in range by construction;
+            // only imported ones are checked (a scalar multiplication).
+            if matches!(origin, Origin::Create) {
+                ec::check_private_scalar(curve, value)?;
+            }
         }
         (CKO_PRIVATE_KEY, Some(kt @ (CKK_EC_MONTGOMERY | CKK_EC_EDWARDS))) => {
             let (Some(params), Some(value)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_VALUE)) else {

@@ -3,8 +3,11 @@
 //! only.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use cryptoki_sys::*;
+use hsmtls_crypto::signing::SigningKey;
+use hsmtls_crypto::Curve;
 use zeroize::Zeroizing;
 
 use crate::attributes;
@@ -15,6 +18,11 @@ use crate::error::{err, Result};
 #[derive(Clone, Default)]
 pub struct Object {
     attrs: BTreeMap<CK_ATTRIBUTE_TYPE, Zeroizing<Vec<u8>>>,
+    /// An EC private key's parsed signing key, made on first use and
+    /// shared by the clones of this object (so a long-term key is not
+    /// rebuilt and re-validated for every signature); reset whenever the
+    /// key material changes.
+    signing: Arc<OnceLock<Arc<SigningKey>>>,
 }
 
 impl core::fmt::Debug for Object {
@@ -53,12 +61,33 @@ impl Object {
 
     /// Sets `t` to `v`.
     pub fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: Vec<u8>) {
+        if matches!(t, CKA_VALUE | CKA_EC_PARAMS) {
+            self.signing = Arc::default();
+        }
         self.attrs.insert(t, Zeroizing::new(v));
     }
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
+        if matches!(t, CKA_VALUE | CKA_EC_PARAMS) {
+            self.signing = Arc::default();
+        }
         self.attrs.remove(&t);
+    }
+
+    /// The ECDSA signing key of this EC private key on `curve`, parsed and
+    /// validated once.
+    pub fn ec_signing_key(&self, curve: Curve) -> Result<Arc<SigningKey>> {
+        if let Some(key) = self.signing.get() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(SigningKey::from_ec_scalar(
+            curve,
+            self.secret_value()?,
+            None,
+        )?);
+        let _ = self.signing.set(key.clone());
+        Ok(key)
     }
 
     /// Whether `t` is set.

@@ -370,6 +370,24 @@ impl EcKey {
         Ok(key)
     }
 
+    /// A key holding only the private scalar: enough for ECDH
+    /// (`ECDH_compute_key` reads the private key only), and one scalar
+    /// multiplication cheaper than [`EcKey::from_scalar`].
+    pub(crate) fn from_scalar_private_only(
+        curve: RawCurve,
+        scalar: &[u8],
+    ) -> Result<Self, CryptoError> {
+        let (key, _group) = Self::empty(curve)?;
+        let d = BigNum::from_be_bytes(scalar)?;
+        // SAFETY: key has a group and `d` is valid; AWS-LC copies the value
+        // and rejects 0 and values >= n.
+        if unsafe { sys::EC_KEY_set_private_key(key.key, d.as_ptr()) } != 1 {
+            clear_errors();
+            return Err(CryptoError::InvalidKey("EC private scalar out of range"));
+        }
+        Ok(key)
+    }
+
     /// The public point, uncompressed (SEC 1 §2.3.3).
     pub(crate) fn public_key(&self) -> Result<Vec<u8>, CryptoError> {
         let group = group(self.curve)?;

@@ -9,6 +9,8 @@
 //! are `r || s`, each left-padded to the length of the group order
 //! (§6.3.1), converted from and to the DER of hsmtls-crypto.
 
+use std::sync::Arc;
+
 use cryptoki_sys::*;
 use hsmtls_crypto::ecdh::EcdhPrivateKey;
 use hsmtls_crypto::signing::{self, SignatureScheme, SigningKey};
@@ -162,19 +164,21 @@ pub fn generate_key_pair(
         (1u8 << top_bits) - 1
     };
     let mut d = Zeroizing::new(vec![0u8; n]);
-    let mut key = None;
+    // Rejection sampling of d in [1, n-1]: the public-point computation
+    // refuses out-of-range scalars (one scalar multiplication per key).
+    let mut public = None;
     for _ in 0..128 {
         hsmtls_crypto::fill_random(&mut d)?;
         d[0] &= mask;
-        if let Ok(k) = SigningKey::from_ec_scalar(curve, &d, None) {
-            key = Some(k);
+        if let Ok(p) = EcdhPrivateKey::public_key_of_scalar(curve, &d) {
+            public = Some(p);
             break;
         }
     }
-    let key = key.ok_or(Error::new(CKR_DEVICE_ERROR))?;
+    let public = public.ok_or(Error::new(CKR_DEVICE_ERROR))?;
     let mut pubo = Object::new();
     pubo.set(CKA_EC_PARAMS, params.to_vec());
-    pubo.set(CKA_EC_POINT, normalize_point(curve, &key.public_key())?);
+    pubo.set(CKA_EC_POINT, normalize_point(curve, &public)?);
     let mut privo = Object::new();
     privo.set(CKA_EC_PARAMS, params.to_vec());
     privo.set(CKA_VALUE, d.to_vec());
@@ -265,7 +269,7 @@ pub fn raw_to_der(raw: &[u8]) -> Vec<u8> {
 }
 
 struct EcdsaSign {
-    key: SigningKey,
+    key: Arc<SigningKey>,
     curve: Curve,
     hash: Option<HashAlg>,
     data: Vec<u8>,
@@ -299,7 +303,7 @@ impl Sign for EcdsaSign {
 pub fn sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
     let hash = hash_of(m)?;
     let curve = curve_of(key)?;
-    let key = SigningKey::from_ec_scalar(curve, key.secret_value()?, None)?;
+    let key = key.ec_signing_key(curve)?;
     Ok(Box::new(EcdsaSign {
         key,
         curve,
@@ -387,7 +391,7 @@ pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
             return err(CKR_KEY_TYPE_INCONSISTENT);
         }
         let peer = raw_point(curve, public).ok_or(Error::new(CKR_MECHANISM_PARAM_INVALID))?;
-        let key = EcdhPrivateKey::from_scalar(curve, base.secret_value()?)?;
+        let key = EcdhPrivateKey::from_scalar_for_agreement(curve, base.secret_value()?)?;
         key.agree(peer)?
     };
     let len = match tpl.ulong(CKA_VALUE_LEN) {
