@@ -115,6 +115,38 @@ impl SoftStore {
         Ok(self.secret(usage, Zeroizing::new(bytes.to_vec())))
     }
 
+    /// Imports an ephemeral key-exchange private key: the [`KeyShare`]
+    /// handle and its public share as sent in TLS (32 bytes for X25519, the
+    /// uncompressed point for the Weierstrass groups), as
+    /// [`KeyStore::start_key_exchange`] returns them.
+    ///
+    /// `private` is the 32-byte X25519 private key (RFC 7748 §5, before
+    /// clamping) or, for the other groups, the big-endian scalar in
+    /// `[1, n-1]`.
+    ///
+    /// **For known-answer tests only** (RFC 8448 traces, fixed-randomness
+    /// replays): a real handshake draws every share fresh with
+    /// [`KeyStore::start_key_exchange`]; a share imported from outside is
+    /// not ephemeral.
+    pub fn import_key_share(
+        &self,
+        group: KeyExchangeGroup,
+        private: &[u8],
+    ) -> Result<(KeyShare, Vec<u8>), KeyError> {
+        let key = match group {
+            KeyExchangeGroup::X25519 => EcdhPrivateKey::from_x25519_private(private),
+            _ => EcdhPrivateKey::from_scalar(curve_of(group), private),
+        }
+        .map_err(map_err)?;
+        let public = key.public_key().map_err(map_err)?;
+        let object = ShareObject {
+            id: next_id(),
+            store: self.id,
+            key,
+        };
+        Ok((KeyShare::new(Box::new(object), group), public))
+    }
+
     fn secret(&self, usage: SecretUsage, value: Zeroizing<Vec<u8>>) -> Secret {
         let object = SecretObject {
             id: next_id(),

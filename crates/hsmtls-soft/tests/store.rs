@@ -327,3 +327,78 @@ fn usable_as_arc_dyn_key_store() {
     .unwrap();
     assert_eq!(store.name(), "soft");
 }
+
+#[test]
+fn import_key_share_known_answers() {
+    let store = SoftStore::new();
+    // RFC 7748 §6.1: Alice's and Bob's X25519 keys and their shared secret.
+    let (alice, alice_public) = store
+        .import_key_share(
+            KeyExchangeGroup::X25519,
+            &hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"),
+        )
+        .unwrap();
+    assert_eq!(alice.group(), KeyExchangeGroup::X25519);
+    assert_eq!(
+        alice_public,
+        hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    );
+    let bob_public = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    let shared = store.complete_key_exchange(alice, &bob_public).unwrap();
+    let expected = store
+        .import_secret(
+            SecretUsage::PreMaster,
+            &hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"),
+        )
+        .unwrap();
+    // The store never reveals a secret: compare one derivation from each.
+    let derive = |s: hsmtls_keys::Secret| {
+        let prk = store
+            .hkdf_extract(HashAlgorithm::Sha256, None, Some(&s))
+            .unwrap();
+        let mut out = [0u8; 32];
+        store
+            .hkdf_expand_label_data(HashAlgorithm::Sha256, &prk, b"compare", b"", &mut out)
+            .unwrap();
+        out
+    };
+    assert_eq!(derive(shared), derive(expected), "X25519 shared secret");
+
+    // RFC 5903 §8.1: P-256 (big-endian scalar, uncompressed point).
+    let (i, gi) = store
+        .import_key_share(
+            KeyExchangeGroup::Secp256r1,
+            &hex("c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433"),
+        )
+        .unwrap();
+    assert_eq!(
+        gi,
+        hex(concat!(
+            "04dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180",
+            "5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3"
+        ))
+    );
+    let gr = hex(concat!(
+        "04d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63",
+        "56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab"
+    ));
+    let shared = store.complete_key_exchange(i, &gr).unwrap();
+    let expected = store
+        .import_secret(
+            SecretUsage::PreMaster,
+            &hex("d6840f6b42f6edafd13116e0e12565202fef8e9ece7dce03812464d04b9442de"),
+        )
+        .unwrap();
+    assert_eq!(derive(shared), derive(expected), "P-256 shared secret");
+
+    // Wrong lengths and out-of-range scalars are refused, not panicked on.
+    assert!(store
+        .import_key_share(KeyExchangeGroup::X25519, &[7; 31])
+        .is_err());
+    assert!(store
+        .import_key_share(KeyExchangeGroup::Secp256r1, &[0; 32])
+        .is_err());
+    assert!(store
+        .import_key_share(KeyExchangeGroup::Secp256r1, &[0xff; 32])
+        .is_err());
+}
