@@ -1,11 +1,12 @@
 //! Handshake hooks: the application observes every handshake message as it
-//! is sent or received, may veto it, and may supply the hello randoms — as
-//! GnuTLS's `gnutls_handshake_set_hook_function` and its random override.
+//! is sent or received, may veto it, may supply the hello randoms — as
+//! GnuTLS's `gnutls_handshake_set_hook_function` and its random override —
+//! and may add extensions to a TLS 1.3 server's EncryptedExtensions.
 
 use core::fmt;
 
 use crate::conn::Side;
-use crate::msgs::enums::{AlertDescription, HandshakeType};
+use crate::msgs::enums::{AlertDescription, ExtensionType, HandshakeType};
 
 /// Which way a handshake message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,5 +62,18 @@ pub trait HandshakeHook: Send + Sync + fmt::Debug {
     fn hello_random(&self, side: Side) -> Option<[u8; 32]> {
         let _ = side;
         None
+    }
+
+    /// Extensions (type, body) a TLS 1.3 server puts in its
+    /// EncryptedExtensions, before the ones the engine sends itself
+    /// (`application_layer_protocol_negotiation`, `server_name`). The engine
+    /// does not interpret them: what they promise (e.g. RFC 8449's
+    /// `record_size_limit`) is the application's to keep, and an extension
+    /// the client did not offer must not be added (RFC 8446 §4.2). A type
+    /// given twice, or one the engine also sends, ends the handshake
+    /// (`Error::InvalidState`). Used by known-answer tests (RFC 8448's
+    /// EncryptedExtensions carry `supported_groups` and `record_size_limit`).
+    fn encrypted_extensions(&self) -> Vec<(ExtensionType, Vec<u8>)> {
+        Vec::new()
     }
 }

@@ -267,17 +267,19 @@ pub(crate) fn handle_client_hello(
         })?;
 
     transcript.add(raw);
+    // key_share before supported_versions, as in RFC 8448's traces (any
+    // order is legal; this one lets tests/rfc8448.rs compare bytes).
     let mut extensions = Extensions::new();
-    extensions.push_body(
-        ExtensionType::SupportedVersions,
-        &ServerSupportedVersion(ProtocolVersion::TLSv1_3),
-    );
     extensions.push_body(
         ExtensionType::KeyShare,
         &ServerKeyShare(KeyShareEntry {
             group,
             key_exchange: public,
         }),
+    );
+    extensions.push_body(
+        ExtensionType::SupportedVersions,
+        &ServerSupportedVersion(ProtocolVersion::TLSv1_3),
     );
     if resumed.is_some() {
         extensions.push_body(ExtensionType::PreSharedKey, &SelectedPsk(0));
@@ -329,8 +331,13 @@ pub(crate) fn handle_client_hello(
     tls13::install(cx, schedule, &secrets.server, true)?;
     tls13::install(cx, schedule, &secrets.client, false)?;
 
-    // EncryptedExtensions (§4.3.1).
+    // EncryptedExtensions (§4.3.1): the hook's first, then ours.
     let mut ee = Extensions::new();
+    if let Some(hook) = &cx.hook {
+        for (typ, body) in hook.encrypted_extensions() {
+            ee.push(typ, body);
+        }
+    }
     if let Some(p) = &cx.info.alpn_protocol {
         ee.push_body(
             ExtensionType::ApplicationLayerProtocolNegotiation,
@@ -339,6 +346,15 @@ pub(crate) fn handle_client_hello(
     }
     if cx.info.server_name.is_some() && resumed.is_none() {
         ee.push(ExtensionType::ServerName, Vec::new());
+    }
+    if let Some(typ) = ee.first_duplicate() {
+        return Err(Error::InvalidState(match typ {
+            ExtensionType::ServerName => "hook sent server_name in EncryptedExtensions",
+            ExtensionType::ApplicationLayerProtocolNegotiation => {
+                "hook sent ALPN in EncryptedExtensions"
+            }
+            _ => "hook sent an extension twice in EncryptedExtensions",
+        }));
     }
     send_body(
         cx,
