@@ -55,8 +55,13 @@
 //!   hsmtls server accepts (client Finished, application data, close_notify).
 //!   Nor could a client accept the trace's certificate: it expired on
 //!   2026-07-30, has a 1024-bit RSA key and no subjectAltName.
-//! - Resumption (§4: PSK binder, 0-RTT) and HelloRetryRequest (§5) are not
-//!   compared yet, nor the traces on hsmtls-token.
+//! - §4 (resumption, 0-RTT): only its key schedule, in
+//!   `resumption_binder_key_schedule` (§3's resumption master secret, the
+//!   ticket PSK, the PSK early secret, the binder key and the PSK binder
+//!   over the trace's ClientHello, byte for byte); no hsmtls server can
+//!   open the trace's ticket (sealed under the trace server's own key), and
+//!   hsmtls accepts no 0-RTT data. HelloRetryRequest (§5) is not compared
+//!   yet, nor any trace on hsmtls-token.
 
 mod common;
 
@@ -748,4 +753,138 @@ fn simple_1rtt_server() {
         &unhex(SERVER_ALERT_RECORD),
         "server close_notify record",
     );
+}
+
+// ---------------------------------------------------------------- §4
+
+/// RFC 8448 §3, {client} construct a Finished handshake message (36
+/// octets): closes the transcript the resumption master secret is over.
+const CLIENT_FINISHED: &str = "14 00 00 20 a8 ec 43 6d 67 76 34 ae 52 5a
+    c1 fc eb e1 1a 03 9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce
+    61";
+
+/// RFC 8448 §4 ("Resumed 0-RTT Handshake"), {client} send handshake
+/// record: payload (512 octets), the ClientHello with its PSK binder (the
+/// last 32 octets).
+const RESUMPTION_CLIENT_HELLO: &str = "01 00 01 fc 03 03 1b c3 ce b6 bb e3 9c ff
+    93 83 55 b5 a5 0a db 6d b2 1b 7a 6a f6 49 d7 b4 bc 41 9d 78 76
+    48 7d 95 00 00 06 13 01 13 03 13 02 01 00 01 cd 00 00 00 0b 00
+    09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00 12
+    00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 33 00
+    26 00 24 00 1d 00 20 e4 ff b6 8a c0 5f 8d 96 c9 9d a2 66 98 34
+    6c 6b e1 64 82 ba dd da fe 05 1a 66 b4 f1 8d 66 8f 0b 00 2a 00
+    00 00 2b 00 03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03 02
+    03 08 04 08 05 08 06 04 01 05 01 06 01 02 01 04 02 05 02 06 02
+    02 02 00 2d 00 02 01 01 00 1c 00 02 40 01 00 15 00 57 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 29 00 dd 00 b8 00 b2 2c 03 5d 82 93 59 ee 5f f7 af 4e c9 00
+    00 00 00 26 2a 64 94 dc 48 6d 2c 8a 34 cb 33 fa 90 bf 1b 00 70
+    ad 3c 49 88 83 c9 36 7c 09 a2 be 78 5a bc 55 cd 22 60 97 a3 a9
+    82 11 72 83 f8 2a 03 a1 43 ef d3 ff 5d d3 6d 64 e8 61 be 7f d6
+    1d 28 27 db 27 9c ce 14 50 77 d4 54 a3 66 4d 4e 6d a4 d2 9e e0
+    37 25 a6 a4 da fc d0 fc 67 d2 ae a7 05 29 51 3e 3d a2 67 7f a5
+    90 6c 5b 3f 7d 8f 92 f2 28 bd a4 0d da 72 14 70 f9 fb f2 97 b5
+    ae a6 17 64 6f ac 5c 03 27 2e 97 07 27 c6 21 a7 91 41 ef 5f 7d
+    e6 50 5e 5b fb c3 88 e9 33 43 69 40 93 93 4a e4 d3 57 fa d6 aa
+    cb 00 21 20 3a dd 4f b2 d8 fd f8 22 a0 ca 3c f7 67 8e f5 e8 8d
+    ae 99 01 41 c5 92 4d 57 bb 6f a3 1b 9e 5f 9d";
+
+/// §3's resumption master secret, §4's PSK (ticket nonce 00 00), early
+/// secret, binder key and the PSK binder over the §4 ClientHello truncated
+/// before its binders (RFC 8446 §4.2.11.2), through the store operations
+/// `crates/hsmtls/src/tls13.rs` calls (`resumption_master`, `ticket_psk`,
+/// `early`, `binder_key`, `verify_data`). The binder is compared byte for
+/// byte, with the trace's and with the one inside its ClientHello. The
+/// §4 handshake itself (an hsmtls server resuming the trace's ticket) is
+/// not replayed: the ticket is sealed under the trace server's own ticket
+/// key, which the trace does not give.
+#[test]
+fn resumption_binder_key_schedule() {
+    let store = SoftStore::new();
+    let empty = store.hasher(SHA256).expect("hasher").current();
+    // §3: the master secret (compared in `simple_1rtt_key_schedule`).
+    let master = store
+        .import_secret(
+            SecretUsage::Tls13,
+            &unhex("18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919"),
+        )
+        .expect("import master");
+    // §3 {client} derive secret "tls13 res master": hash over
+    // ClientHello..client Finished, from the copied messages.
+    let mut hasher = store.hasher(SHA256).expect("hasher");
+    for m in [
+        &unhex(CLIENT_HELLO_RECORD)[5..],
+        &unhex(SERVER_HELLO_RECORD)[5..],
+        &unhex(ENCRYPTED_EXTENSIONS),
+        &unhex(CERTIFICATE),
+        &unhex(CERTIFICATE_VERIFY),
+        &unhex(SERVER_FINISHED),
+        &unhex(CLIENT_FINISHED),
+    ] {
+        hasher.update(m);
+    }
+    let client_finished_hash = hasher.current();
+    assert_bytes(
+        client_finished_hash.as_ref(),
+        &unhex("209145a96ee8e2a122ff810047cc952684658d6049e86429426db87c54ad143d"),
+        "ClientHello..client Finished hash",
+    );
+    let resumption_master = expand(
+        &store,
+        &master,
+        b"res master",
+        client_finished_hash.as_ref(),
+    );
+    assert_secret(
+        &store,
+        &resumption_master,
+        "7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c",
+        "resumption master secret",
+    );
+    // §3 {server} generate resumption secret "tls13 resumption" (nonce 00 00).
+    let psk = expand(&store, &resumption_master, b"resumption", &[0, 0]);
+    assert_secret(
+        &store,
+        &psk,
+        "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3",
+        "ticket PSK",
+    );
+    // §4 {client} extract secret "early".
+    let early = store.hkdf_extract(SHA256, None, Some(&psk)).expect("early");
+    assert_secret(
+        &store,
+        &early,
+        "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c",
+        "early secret (PSK)",
+    );
+    // §4 {client} calculate PSK binder.
+    let binder_key = expand(&store, &early, b"res binder", empty.as_ref());
+    assert_secret(
+        &store,
+        &binder_key,
+        "69fe131a3bbad5d63c64eebcc30e395b9d8107726a13d074e389dbc8a4e47256",
+        "binder key",
+    );
+    let hello = unhex(RESUMPTION_CLIENT_HELLO);
+    assert_eq!(hello.len(), 512);
+    // The binders list: 2-octet length 0x0021, 1-octet length 0x20, 32 octets.
+    let (truncated, binders) = hello.split_at(hello.len() - 2 - 1 - 32);
+    assert_eq!(&binders[..3], &[0x00, 0x21, 0x20]);
+    let mut hasher = store.hasher(SHA256).expect("hasher");
+    hasher.update(truncated);
+    let binder_hash = hasher.current();
+    assert_bytes(
+        binder_hash.as_ref(),
+        &unhex("63224b2e4573f2d3454ca84b9d009a04f6be9e05711a8396473aefa01e924a14"),
+        "binder hash",
+    );
+    let binder = store
+        .tls13_verify_data(SHA256, &binder_key, binder_hash.as_ref())
+        .expect("binder");
+    let want = unhex("3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d");
+    assert_bytes(binder.as_ref(), &want, "PSK binder");
+    assert_bytes(&binders[3..], &want, "binder in the ClientHello");
 }
