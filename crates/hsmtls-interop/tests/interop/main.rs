@@ -9,3 +9,4 @@ mod gnutls;
 mod nss;
 mod openssl;
 mod tls13;
+mod token;
