@@ -69,7 +69,8 @@ pub fn run(args: Args) -> Result<(), String> {
         let http = args.http;
         let last = args.max_connections.is_some_and(|m| served + 1 >= m);
         let worker = std::thread::spawn(move || {
-            if let Err(e) = serve(config, tcp, http) {
+            // A handshake failure is reported by `handshake` itself.
+            if let Err(Some(e)) = serve(config, tcp, http) {
                 eprintln!("hsmtls: connection failed: {e}");
             }
         });
@@ -82,20 +83,48 @@ pub fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(config: Arc<ServerConfig>, tcp: TcpStream, http: bool) -> Result<(), String> {
+/// Serves one connection. `Err(None)`: the failure was already reported.
+fn serve(config: Arc<ServerConfig>, tcp: TcpStream, http: bool) -> Result<(), Option<String>> {
     let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     tcp.set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(|e| e.to_string())?;
-    let conn = Connection::server(config).map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, tcp);
-    tls.complete_handshake().map_err(|e| e.to_string())?;
+        .map_err(|e| Some(e.to_string()))?;
+    let conn = Connection::server(config).map_err(|e| Some(e.to_string()))?;
+    let mut tls = handshake(conn, tcp)?;
     let summary = names::summary(tls.connection().negotiated());
     eprintln!("hsmtls: {peer} {summary}");
     if http {
-        serve_http(&mut tls, &summary)
+        serve_http(&mut tls, &summary).map_err(Some)
     } else {
-        serve_echo(&mut tls)
+        serve_echo(&mut tls).map_err(Some)
     }
+}
+
+/// Runs the handshake; a failure is reported *before* the alert goes out,
+/// so a peer that exits on the alert cannot outrun the log line.
+fn handshake(
+    mut conn: Connection,
+    mut tcp: TcpStream,
+) -> Result<Stream<TcpStream>, Option<String>> {
+    let flush = |conn: &mut Connection, tcp: &mut TcpStream| -> std::io::Result<()> {
+        while conn.wants_write() {
+            conn.write_tls(tcp)?;
+        }
+        Ok(())
+    };
+    while conn.is_handshaking() {
+        flush(&mut conn, &mut tcp).map_err(|e| Some(e.to_string()))?;
+        let n = conn.read_tls(&mut tcp).map_err(|e| Some(e.to_string()))?;
+        if n == 0 {
+            return Err(Some("peer closed during the handshake".into()));
+        }
+        if let Err(e) = conn.process_new_packets() {
+            eprintln!("hsmtls: connection failed: {e}");
+            let _ = flush(&mut conn, &mut tcp);
+            return Err(None);
+        }
+    }
+    flush(&mut conn, &mut tcp).map_err(|e| Some(e.to_string()))?;
+    Ok(Stream::new(conn, tcp))
 }
 
 fn serve_http(tls: &mut Stream<TcpStream>, summary: &str) -> Result<(), String> {
