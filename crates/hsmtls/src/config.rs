@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey, PublicKeyAlgorithm, TicketKey};
 
 use crate::error::Error;
+use crate::extensions::{check_registered, HelloExtension, Registered};
 use crate::hooks::HandshakeHook;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::session::{ClientSessionCache, ServerSessionCache};
@@ -77,6 +78,8 @@ pub(crate) struct Common {
     pub versions: Vec<ProtocolVersion>,
     pub tls13_suites: Vec<&'static Tls13Suite>,
     pub tls13_signature_schemes: Vec<SignatureScheme>,
+    /// Application-registered hello extensions, in registration order.
+    pub hello_extensions: Registered,
 }
 
 impl Common {
@@ -97,6 +100,7 @@ impl Common {
             max_fragment_len: crate::msgs::deframer::MAX_PLAINTEXT,
             verified_chain_cache: DEFAULT_VERIFIED_CHAIN_CACHE,
             hook: None,
+            hello_extensions: Vec::new(),
         }
     }
 
@@ -212,6 +216,7 @@ impl Common {
         if !(512..=crate::msgs::deframer::MAX_PLAINTEXT).contains(&self.max_fragment_len) {
             return Err(Error::Config("fragment size must be 512 to 16384".into()));
         }
+        check_registered(&self.hello_extensions)?;
         Ok(())
     }
 }
@@ -352,6 +357,14 @@ macro_rules! common_builder_methods {
         /// the hello randoms.
         pub fn handshake_hook(mut self, hook: Arc<dyn HandshakeHook>) -> Self {
             self.common.hook = Some(hook);
+            self
+        }
+
+        /// Registers a hello extension the application handles (see
+        /// [`extensions`](crate::extensions)). `build()` refuses a type
+        /// hsmtls implements itself and a type registered twice.
+        pub fn hello_extension(mut self, extension: Arc<dyn HelloExtension>) -> Self {
+            self.common.hello_extensions.push(extension);
             self
         }
 

@@ -17,7 +17,8 @@ use crate::msgs::alert::AlertMessage;
 use crate::msgs::codec::{Codec, Reader};
 use crate::msgs::deframer::{HandshakeJoiner, MessageDeframer};
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, NamedGroup,
+    ProtocolVersion,
 };
 use crate::msgs::handshake::HandshakeMessage;
 use crate::record::RecordLayer;
@@ -59,6 +60,11 @@ pub struct Negotiated {
     pub peer_certificates: Vec<Vec<u8>>,
     /// The server name the client asked for (SNI).
     pub server_name: Option<String>,
+    /// What the peer sent of each registered
+    /// [`HelloExtension`](crate::extensions::HelloExtension), in
+    /// registration order: on a server the client's offers, on a client
+    /// the server's answers.
+    pub peer_extensions: Vec<(ExtensionType, Vec<u8>)>,
 }
 
 /// A handshake message or ChangeCipherSpec, handed to a state.

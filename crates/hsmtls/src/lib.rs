@@ -27,6 +27,7 @@ mod client;
 mod config;
 mod conn;
 mod error;
+pub mod extensions;
 pub mod hooks;
 pub mod msgs;
 pub mod profiles;

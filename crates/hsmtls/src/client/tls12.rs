@@ -18,6 +18,7 @@ use hsmtls_keys::{PublicKeyAlgorithm, RandomLevel};
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::conn::{CommonState, Message};
 use crate::error::Error;
+use crate::extensions::{client_answers, client_offers, was_offered, Registered};
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
@@ -59,6 +60,8 @@ struct Handshake {
     new_ticket: Option<Vec<u8>>,
     /// The ClientHello and what it offered for TLS 1.3, if it did.
     tls13: Option<(ClientHello, super::tls13::Offer13)>,
+    /// The registered extensions that offered a body.
+    offered_extensions: Registered,
 }
 
 pub(crate) enum State {
@@ -223,6 +226,8 @@ pub(crate) fn start(
             &RenegotiationInfo(Vec::new()),
         );
     }
+    // Application-registered extensions, before the TLS 1.3 ones.
+    let offered_extensions = client_offers(&common.hello_extensions, &mut extensions);
     // The TLS 1.3 extensions go last: pre_shared_key must be the very last
     // (RFC 8446 §4.2.11).
     let offer13 = if common.tls13_enabled() {
@@ -295,6 +300,7 @@ pub(crate) fn start(
             expect_ticket: false,
             new_ticket: None,
             tls13,
+            offered_extensions,
             config,
         },
     }))
@@ -342,6 +348,7 @@ impl ExpectServerHello {
                 client_hello,
                 offer,
                 retried: false,
+                offered_extensions: hs.offered_extensions,
             };
             return super::tls13::handle_server_hello(cx, start, hello, raw).map(State::Tls13);
         }
@@ -431,6 +438,7 @@ impl ExpectServerHello {
                 _ => return Err(Error::illegal("server chose an ALPN protocol not offered")),
             }
         }
+        client_answers(&hs.offered_extensions, &hello.extensions, &mut cx.info)?;
         hs.expect_ticket = hello.extensions.contains(ExtensionType::SessionTicket);
         hs.suite = suite;
         hs.randoms.server = hello.random;
@@ -500,7 +508,7 @@ fn check_server_extensions(hs: &Handshake, hello: &ServerHello) -> Result<(), Er
                 common.encrypt_then_mac && common.suites.iter().any(|s| s.bulk.is_cbc())
             }
             ExtensionType::ExtendedMasterSecret => common.extended_master_secret,
-            _ => false,
+            _ => was_offered(&hs.offered_extensions, typ),
         };
         if !offered {
             return Err(Error::peer(

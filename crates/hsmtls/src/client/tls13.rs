@@ -20,6 +20,7 @@ use hsmtls_keys::{KeyError, KeyShare, PublicKeyAlgorithm, Secret};
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::conn::{CommonState, Exporter, Message, Side};
 use crate::error::Error;
+use crate::extensions::{client_answers, was_offered, Registered};
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
@@ -182,6 +183,9 @@ pub(crate) struct Start13 {
     pub client_hello: ClientHello,
     pub offer: Offer13,
     pub retried: bool,
+    /// The registered extensions that offered a body (the same bodies go
+    /// into a second ClientHello).
+    pub offered_extensions: Registered,
 }
 
 /// The ServerHello (or HelloRetryRequest) selected TLS 1.3.
@@ -309,6 +313,7 @@ pub(crate) fn handle_server_hello(
                 handshake_secret: Some(handshake_secret),
                 resumed: psk.is_some(),
                 certificate_request: None,
+                offered_extensions: st.offered_extensions,
             },
         },
     ))
@@ -390,6 +395,7 @@ fn handle_hello_retry_request(
         client_hello: hello2,
         offer,
         retried: true,
+        offered_extensions: st.offered_extensions,
     })))
 }
 
@@ -403,6 +409,7 @@ struct Handshake {
     handshake_secret: Option<tls13::HandshakeSecret>,
     resumed: bool,
     certificate_request: Option<CertificateRequest13>,
+    offered_extensions: Registered,
 }
 
 pub(crate) enum State {
@@ -483,7 +490,7 @@ impl ExpectEncryptedExtensions {
                 ExtensionType::ServerName => true,
                 ExtensionType::ApplicationLayerProtocolNegotiation => !common.alpn.is_empty(),
                 ExtensionType::SupportedGroups | ExtensionType::RecordSizeLimit => true,
-                _ => false,
+                _ => was_offered(&hs.offered_extensions, typ),
             };
             if !allowed {
                 return Err(Error::peer(
@@ -501,6 +508,7 @@ impl ExpectEncryptedExtensions {
                 _ => return Err(Error::illegal("server chose an ALPN protocol not offered")),
             }
         }
+        client_answers(&hs.offered_extensions, &ee.extensions, &mut cx.info)?;
         hs.transcript.add(&raw);
         Ok(if hs.resumed {
             State::ExpectFinished(ExpectFinished { hs })

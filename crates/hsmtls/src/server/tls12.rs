@@ -19,6 +19,7 @@ use hsmtls_keys::{KeyError, KeyShare, PublicKeyAlgorithm, RandomLevel};
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::conn::{CommonState, Message};
 use crate::error::Error;
+use crate::extensions::server_answers;
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
@@ -248,6 +249,8 @@ impl ExpectClientHello {
             ));
         }
         let extended_master_secret = common.extended_master_secret && offer.extended_master_secret;
+        // Application-registered extensions: answered in the ServerHello.
+        let answers = server_answers(&common.hello_extensions, &hello.extensions, &mut cx.info)?;
 
         let alpn = choose_alpn(&common.alpn, offer.alpn.as_ref())?;
         cx.info.alpn_protocol = alpn.clone();
@@ -276,7 +279,7 @@ impl ExpectClientHello {
         };
 
         if let Some((session, session_id)) = find_session(&config, &hello, &offer)? {
-            return resume(cx, hs, &offer, session, session_id);
+            return resume(cx, hs, &offer, answers, session, session_id);
         }
 
         let choice = choose(&config, &hello, &offer)?;
@@ -294,7 +297,7 @@ impl ExpectClientHello {
         cx.info.encrypt_then_mac = encrypt_then_mac;
         cx.info.group = Some(choice.group);
 
-        emit_server_hello(cx, &mut hs, &offer, &alpn, encrypt_then_mac)?;
+        emit_server_hello(cx, &mut hs, &offer, answers, &alpn, encrypt_then_mac)?;
         // RFC 5246 §7.4.2: our chain, leaf first.
         cx.send_handshake(
             &HandshakeMessage {
@@ -473,6 +476,7 @@ fn resume(
     cx: &mut CommonState,
     mut hs: Handshake,
     offer: &Offer,
+    answers: Extensions,
     session: Arc<Tls12Session>,
     session_id: SessionId,
 ) -> Result<State, Error> {
@@ -502,7 +506,7 @@ fn resume(
     cx.info.alpn_protocol = session.alpn.clone();
     cx.info.peer_certificates = session.peer_certificates.clone();
     let alpn = session.alpn.clone();
-    emit_server_hello(cx, &mut hs, offer, &alpn, encrypt_then_mac)?;
+    emit_server_hello(cx, &mut hs, offer, answers, &alpn, encrypt_then_mac)?;
     hs.transcript.drop_buffer();
     let mut pending = Pending::new(
         cx,
@@ -524,6 +528,7 @@ fn emit_server_hello(
     cx: &mut CommonState,
     hs: &mut Handshake,
     offer: &Offer,
+    answers: Extensions,
     alpn: &Option<Vec<u8>>,
     encrypt_then_mac: bool,
 ) -> Result<(), Error> {
@@ -557,6 +562,10 @@ fn emit_server_hello(
     }
     if hs.send_ticket {
         extensions.push(ExtensionType::SessionTicket, Vec::new());
+    }
+    // Answers to registered extensions (only to types the client offered).
+    for answer in answers.0 {
+        extensions.push(answer.typ, answer.data);
     }
     let hello = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,

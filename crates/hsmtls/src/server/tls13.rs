@@ -18,6 +18,7 @@ use hsmtls_keys::{KeyError, RandomLevel, Secret};
 use crate::config::{ClientAuth, ServerConfig};
 use crate::conn::{CommonState, Exporter, Message, Side};
 use crate::error::Error;
+use crate::extensions::server_answers;
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
@@ -232,6 +233,9 @@ pub(crate) fn handle_client_hello(
         ext.get::<ProtocolNameList>(ExtensionType::ApplicationLayerProtocolNegotiation)?
             .as_ref(),
     )?;
+    // Application-registered extensions, answered in EncryptedExtensions;
+    // asked only now that no HelloRetryRequest comes in between.
+    let answers = server_answers(&common.hello_extensions, ext, &mut cx.info)?;
     let schedule = Schedule {
         hash: suite.hash,
         aead: suite.aead,
@@ -331,12 +335,21 @@ pub(crate) fn handle_client_hello(
     tls13::install(cx, schedule, &secrets.server, true)?;
     tls13::install(cx, schedule, &secrets.client, false)?;
 
-    // EncryptedExtensions (§4.3.1): the hook's first, then ours.
+    // EncryptedExtensions (§4.3.1): the hook's first, then the registered
+    // extensions' answers, then ours.
     let mut ee = Extensions::new();
     if let Some(hook) = &cx.hook {
         for (typ, body) in hook.encrypted_extensions() {
             ee.push(typ, body);
         }
+    }
+    for answer in answers.0 {
+        if ee.contains(answer.typ) {
+            return Err(Error::InvalidState(
+                "hook and registered extension both sent one type in EncryptedExtensions",
+            ));
+        }
+        ee.push(answer.typ, answer.data);
     }
     if let Some(p) = &cx.info.alpn_protocol {
         ee.push_body(
