@@ -21,7 +21,7 @@
 //! the server the client's offers, on the client the server's answers.
 //!
 //! A type the engine implements itself ([`BUILT_IN`]) or one registered
-//! twice makes `build()` fail with [`Error::Config`](crate::Error::Config).
+//! twice makes `build()` fail with [`Error::Config`].
 //!
 //! ```
 //! use std::sync::Arc;

@@ -70,9 +70,12 @@ pub trait HandshakeHook: Send + Sync + fmt::Debug {
     /// does not interpret them: what they promise (e.g. RFC 8449's
     /// `record_size_limit`) is the application's to keep, and an extension
     /// the client did not offer must not be added (RFC 8446 §4.2). A type
-    /// given twice, or one the engine also sends, ends the handshake
-    /// (`Error::InvalidState`). Used by known-answer tests (RFC 8448's
-    /// EncryptedExtensions carry `supported_groups` and `record_size_limit`).
+    /// given twice, or one the engine or a registered
+    /// [`HelloExtension`](crate::extensions::HelloExtension) also sends,
+    /// ends the handshake (`Error::InvalidState`); an application's own
+    /// extension is better registered, which checks the offer for it. Used
+    /// by known-answer tests (RFC 8448's EncryptedExtensions carry
+    /// `supported_groups` and `record_size_limit`).
     fn encrypted_extensions(&self) -> Vec<(ExtensionType, Vec<u8>)> {
         Vec::new()
     }
