@@ -1,4 +1,5 @@
-//! SHA-2 hashing (FIPS 180-4) and HMAC (RFC 2104) on aws-lc-rs.
+//! SHA-2 hashing (FIPS 180-4) and HMAC (RFC 2104) on aws-lc-rs; SHA-1
+//! ([`LegacySha1`]) for interfaces that must still offer it.
 
 use aws_lc_rs::{digest, hmac};
 use zeroize::Zeroizing;
@@ -111,6 +112,58 @@ impl RunningHash {
     }
 }
 
+/// SHA-1 (FIPS 180-4) for legacy interfaces only — e.g. a PKCS#11 token's
+/// `CKM_SHA_1` digest. Not a [`HashAlg`]: nothing in TLS 1.2/1.3 as hsmtls
+/// speaks it (PRF, signatures, transcripts) may use SHA-1. `Clone` forks
+/// the state.
+#[derive(Clone)]
+pub struct LegacySha1 {
+    ctx: digest::Context,
+}
+
+impl core::fmt::Debug for LegacySha1 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LegacySha1").finish()
+    }
+}
+
+impl Default for LegacySha1 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LegacySha1 {
+    /// Digest length in bytes.
+    pub const OUTPUT_LEN: usize = 20;
+
+    /// An empty hash.
+    pub fn new() -> Self {
+        Self {
+            ctx: digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+        }
+    }
+
+    /// The SHA-1 digest of `data`.
+    pub fn digest(data: &[u8]) -> [u8; 20] {
+        let mut h = Self::new();
+        h.update(data);
+        h.current()
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.ctx.update(data);
+    }
+
+    /// The digest of everything absorbed so far; the hash goes on.
+    pub fn current(&self) -> [u8; 20] {
+        let mut out = [0u8; 20];
+        out.copy_from_slice(self.ctx.clone().finish().as_ref());
+        out
+    }
+}
+
 /// An HMAC key (RFC 2104), scheduled once.
 #[derive(Clone)]
 pub struct HmacKey {
@@ -172,6 +225,27 @@ mod tests {
             hex_decode("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7").unwrap()
         );
         assert_eq!(fork.current(), digest(HashAlg::Sha384, b"a"));
+    }
+
+    #[test]
+    fn sha1_fips180_abc() {
+        // FIPS 180-4 example "abc" and the two-block example.
+        assert_eq!(
+            LegacySha1::digest(b"abc").to_vec(),
+            hex_decode("a9993e364706816aba3e25717850c26c9cd0d89d").unwrap()
+        );
+        let mut h = LegacySha1::new();
+        h.update(b"abcdbcdecdefdefgefghfghighij");
+        let fork = h.clone();
+        h.update(b"hijkijkljklmklmnlmnomnopnopq");
+        assert_eq!(
+            h.current().to_vec(),
+            hex_decode("84983e441c3bd26ebaae4aa1f95129e5e54670f1").unwrap()
+        );
+        assert_eq!(
+            fork.current(),
+            LegacySha1::digest(b"abcdbcdecdefdefgefghfghighij")
+        );
     }
 
     #[test]

@@ -133,6 +133,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
                     .to_vec(),
             )
         }
+        CKM_SHA256_HMAC_GENERAL | CKM_SHA384_HMAC_GENERAL | CKM_SHA512_HMAC_GENERAL => {
+            // SAFETY: as for `param`.
+            Param::MacLen(unsafe { param::<CK_MAC_GENERAL_PARAMS>(m) }?)
+        }
         CKM_AES_GCM => {
             // SAFETY: as for `param`.
             let g: CK_GCM_PARAMS = unsafe { param(m) }?;

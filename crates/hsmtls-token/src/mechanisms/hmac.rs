@@ -1,6 +1,8 @@
 //! `CKM_SHA256_HMAC`, `CKM_SHA384_HMAC`, `CKM_SHA512_HMAC` (RFC 2104,
 //! PKCS#11 3.0 §6.19–6.21): full-length MACs with generic secret keys,
-//! streaming on aws-lc-rs.
+//! streaming on aws-lc-rs; and `CKM_SHA256_HMAC_GENERAL` / `_384` / `_512`,
+//! whose `CK_MAC_GENERAL_PARAMS` asks for the first 1..=hash-length bytes
+//! (RFC 2104 §5 truncation; RFC 4231 test case 5).
 
 use aws_lc_rs::hmac;
 use cryptoki_sys::*;
@@ -16,16 +18,21 @@ struct Hmac {
 }
 
 fn start(m: &Mechanism, key: &Object) -> Result<Hmac> {
-    if !matches!(m.param, Param::None) {
-        return err(CKR_MECHANISM_PARAM_INVALID);
-    }
-    require_key_type(key, &[CKK_GENERIC_SECRET])?;
-    let (alg, len) = match m.mechanism {
-        CKM_SHA256_HMAC => (hmac::HMAC_SHA256, 32),
-        CKM_SHA384_HMAC => (hmac::HMAC_SHA384, 48),
-        CKM_SHA512_HMAC => (hmac::HMAC_SHA512, 64),
+    let (alg, full, general) = match m.mechanism {
+        CKM_SHA256_HMAC => (hmac::HMAC_SHA256, 32, false),
+        CKM_SHA384_HMAC => (hmac::HMAC_SHA384, 48, false),
+        CKM_SHA512_HMAC => (hmac::HMAC_SHA512, 64, false),
+        CKM_SHA256_HMAC_GENERAL => (hmac::HMAC_SHA256, 32, true),
+        CKM_SHA384_HMAC_GENERAL => (hmac::HMAC_SHA384, 48, true),
+        CKM_SHA512_HMAC_GENERAL => (hmac::HMAC_SHA512, 64, true),
         _ => return err(CKR_MECHANISM_INVALID),
     };
+    let len = match (&m.param, general) {
+        (Param::None, false) => full,
+        (Param::MacLen(n), true) if (1..=full as CK_ULONG).contains(n) => *n as usize,
+        _ => return err(CKR_MECHANISM_PARAM_INVALID),
+    };
+    require_key_type(key, &[CKK_GENERIC_SECRET])?;
     let k = hmac::Key::new(alg, key.secret_value()?);
     Ok(Hmac {
         ctx: hmac::Context::with_key(&k),
@@ -39,7 +46,9 @@ impl Sign for Hmac {
         Ok(())
     }
     fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
-        Ok(Zeroizing::new(self.ctx.clone().sign().as_ref().to_vec()))
+        Ok(Zeroizing::new(
+            self.ctx.clone().sign().as_ref()[..self.len].to_vec(),
+        ))
     }
     fn signature_len(&self) -> usize {
         self.len
@@ -56,7 +65,7 @@ impl Verify for Hmac {
             return err(CKR_SIGNATURE_LEN_RANGE);
         }
         let tag = self.ctx.clone().sign();
-        if hsmtls_crypto::constant_time_eq(tag.as_ref(), signature) {
+        if hsmtls_crypto::constant_time_eq(&tag.as_ref()[..self.len], signature) {
             Ok(())
         } else {
             err(CKR_SIGNATURE_INVALID)

@@ -45,6 +45,9 @@ pub enum Param {
     None,
     /// An IV (AES-CBC).
     Iv(Vec<u8>),
+    /// `CK_MAC_GENERAL_PARAMS`: the output length in bytes
+    /// (`CKM_SHA*_HMAC_GENERAL`).
+    MacLen(CK_ULONG),
     /// `CK_GCM_PARAMS`.
     Gcm {
         /// IV.
@@ -354,6 +357,7 @@ macro_rules! entry {
 /// Every mechanism the token offers, in `C_GetMechanismList` order.
 pub static REGISTRY: &[Entry] = &[
     // Digests (FIPS 180-4).
+    entry!(CKM_SHA_1, 0, 0, digest = Some(digest::sha1)),
     entry!(CKM_SHA256, 0, 0, digest = Some(digest::sha256)),
     entry!(CKM_SHA384, 0, 0, digest = Some(digest::sha384)),
     entry!(CKM_SHA512, 0, 0, digest = Some(digest::sha512)),
@@ -450,6 +454,27 @@ pub static REGISTRY: &[Entry] = &[
     ),
     entry!(
         CKM_SHA512_HMAC,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    entry!(
+        CKM_SHA256_HMAC_GENERAL,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    entry!(
+        CKM_SHA384_HMAC_GENERAL,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hmac::sign),
+        verify = Some(hmac::verify)
+    ),
+    entry!(
+        CKM_SHA512_HMAC_GENERAL,
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         sign = Some(hmac::sign),
