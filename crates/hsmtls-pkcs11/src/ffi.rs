@@ -72,6 +72,20 @@ pub(crate) fn rv_name(rv: CK_RV) -> &'static str {
         sys::CKR_OPERATION_ACTIVE => "CKR_OPERATION_ACTIVE",
         sys::CKR_PIN_INCORRECT => "CKR_PIN_INCORRECT",
         sys::CKR_PIN_LOCKED => "CKR_PIN_LOCKED",
+        sys::CKR_PIN_INVALID => "CKR_PIN_INVALID",
+        sys::CKR_PIN_LEN_RANGE => "CKR_PIN_LEN_RANGE",
+        sys::CKR_PIN_EXPIRED => "CKR_PIN_EXPIRED",
+        sys::CKR_USER_PIN_NOT_INITIALIZED => "CKR_USER_PIN_NOT_INITIALIZED",
+        sys::CKR_USER_TYPE_INVALID => "CKR_USER_TYPE_INVALID",
+        sys::CKR_USER_ANOTHER_ALREADY_LOGGED_IN => "CKR_USER_ANOTHER_ALREADY_LOGGED_IN",
+        sys::CKR_SESSION_READ_ONLY => "CKR_SESSION_READ_ONLY",
+        sys::CKR_SESSION_READ_ONLY_EXISTS => "CKR_SESSION_READ_ONLY_EXISTS",
+        sys::CKR_FUNCTION_NOT_SUPPORTED => "CKR_FUNCTION_NOT_SUPPORTED",
+        sys::CKR_TOKEN_WRITE_PROTECTED => "CKR_TOKEN_WRITE_PROTECTED",
+        sys::CKR_TOKEN_NOT_RECOGNIZED => "CKR_TOKEN_NOT_RECOGNIZED",
+        sys::CKR_ACTION_PROHIBITED => "CKR_ACTION_PROHIBITED",
+        sys::CKR_KEY_SIZE_RANGE => "CKR_KEY_SIZE_RANGE",
+        sys::CKR_CURVE_NOT_SUPPORTED => "CKR_CURVE_NOT_SUPPORTED",
         sys::CKR_SESSION_HANDLE_INVALID => "CKR_SESSION_HANDLE_INVALID",
         sys::CKR_SIGNATURE_INVALID => "CKR_SIGNATURE_INVALID",
         sys::CKR_SIGNATURE_LEN_RANGE => "CKR_SIGNATURE_LEN_RANGE",
@@ -408,12 +422,25 @@ struct NssMacConstantTimeParams {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct MechanismInfo {
     pub(crate) flags: CK_ULONG,
+    pub(crate) min_key_size: CK_ULONG,
+    pub(crate) max_key_size: CK_ULONG,
 }
 
 /// What `C_GetTokenInfo` says, as Rust strings.
 #[derive(Clone, Debug)]
 pub(crate) struct TokenInfo {
     pub(crate) label: String,
+    pub(crate) flags: CK_ULONG,
+    pub(crate) manufacturer: String,
+    pub(crate) model: String,
+    pub(crate) serial: String,
+}
+
+/// What `C_GetSlotInfo` says.
+#[derive(Clone, Debug)]
+pub(crate) struct SlotInfo {
+    pub(crate) description: String,
+    pub(crate) manufacturer: String,
     pub(crate) flags: CK_ULONG,
 }
 
@@ -610,6 +637,38 @@ impl Module {
         Ok(TokenInfo {
             label: padded(&info.label),
             flags: info.flags,
+            manufacturer: padded(&info.manufacturerID),
+            model: padded(&info.model),
+            serial: padded(&info.serialNumber),
+        })
+    }
+
+    /// Every slot, with or without a token (`C_GetSlotList(CK_FALSE)`).
+    pub(crate) fn all_slots(&self) -> CkResult<Vec<CK_SLOT_ID>> {
+        let f = func!(self, C_GetSlotList);
+        let mut n: CK_ULONG = 0;
+        // SAFETY: a size query: null list, valid count pointer.
+        check("C_GetSlotList", unsafe {
+            f(sys::CK_FALSE, ptr::null_mut(), &mut n)
+        })?;
+        let mut slots = vec![0 as CK_SLOT_ID; n as usize];
+        // SAFETY: `slots` has room for `n` entries.
+        check("C_GetSlotList", unsafe {
+            f(sys::CK_FALSE, slots.as_mut_ptr(), &mut n)
+        })?;
+        slots.truncate(n as usize);
+        Ok(slots)
+    }
+
+    pub(crate) fn slot_info(&self, slot: CK_SLOT_ID) -> CkResult<SlotInfo> {
+        let f = func!(self, C_GetSlotInfo);
+        let mut info = sys::CK_SLOT_INFO::default();
+        // SAFETY: `info` is a valid out structure.
+        check("C_GetSlotInfo", unsafe { f(slot, &mut info) })?;
+        Ok(SlotInfo {
+            description: padded(&info.slotDescription),
+            manufacturer: padded(&info.manufacturerID),
+            flags: info.flags,
         })
     }
 
@@ -640,7 +699,11 @@ impl Module {
         check("C_GetMechanismInfo", unsafe {
             f(slot, mechanism, &mut info)
         })?;
-        Ok(MechanismInfo { flags: info.flags })
+        Ok(MechanismInfo {
+            flags: info.flags,
+            min_key_size: info.ulMinKeySize,
+            max_key_size: info.ulMaxKeySize,
+        })
     }
 
     pub(crate) fn open_session(&self, slot: CK_SLOT_ID) -> CkResult<CK_SESSION_HANDLE> {
@@ -735,6 +798,28 @@ impl Module {
         // SAFETY: the token reads `pin.len()` bytes during the call.
         check("C_InitPIN", unsafe {
             f(session, pin.as_ptr() as *mut u8, pin.len() as CK_ULONG)
+        })
+    }
+
+    /// `C_SetPIN`: the PIN of the user logged in on `session` (the
+    /// normal user if nobody is).
+    pub(crate) fn set_pin(
+        &self,
+        session: CK_SESSION_HANDLE,
+        old: &[u8],
+        new: &[u8],
+    ) -> CkResult<()> {
+        let f = func!(self, C_SetPIN);
+        // SAFETY: the token reads `old.len()` and `new.len()` bytes during
+        // the call.
+        check("C_SetPIN", unsafe {
+            f(
+                session,
+                old.as_ptr() as *mut u8,
+                old.len() as CK_ULONG,
+                new.as_ptr() as *mut u8,
+                new.len() as CK_ULONG,
+            )
         })
     }
 

@@ -42,6 +42,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod admin;
 mod config;
 mod der;
 mod ffi;
@@ -69,6 +70,10 @@ use hsmtls_keys::{
 };
 use zeroize::Zeroizing;
 
+pub use admin::{
+    list_slots, mechanism_type_name, object_class, token_flag_names, KeySpec, MechanismDescription,
+    ObjectDescription, SlotDescription, TokenAdmin, TokenDescription,
+};
 pub use config::{
     LinkedModule, OpenError, PinSource, Pkcs11Config, Policy, Relaxation, TokenSelector,
     NSS_NO_DB_PARAMS, NSS_SOFTOKEN_PATH, SOFTHSM2_PATH,
