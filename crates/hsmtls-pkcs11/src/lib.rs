@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+pub mod bench;
 mod config;
 mod der;
 mod ffi;
