@@ -11,6 +11,7 @@ mod options;
 mod server;
 mod store;
 mod token;
+mod token_bench;
 
 use std::process::ExitCode;
 

@@ -25,6 +25,9 @@ enum Command {
     /// Stores a private key (and its certificate) in a token as
     /// persistent, sensitive, non-extractable objects.
     Import(ImportArgs),
+    /// Measures five operations (ECDSA, ECDH, AES-GCM, HMAC, TLS 1.2
+    /// master derive) through the C API of PKCS#11 modules, in ops/s.
+    Bench(crate::token_bench::Args),
 }
 
 /// `hsmtls token init` options.
@@ -74,6 +77,7 @@ fn read_pin(path: &PathBuf) -> Result<String, String> {
 /// Runs `hsmtls token`.
 pub fn run(args: Args) -> Result<(), String> {
     match args.command {
+        Command::Bench(a) => crate::token_bench::run(a),
         Command::Init(a) => {
             store::use_token_dir(&a.token_dir)?;
             let pin = read_pin(&a.pin_file)?;
