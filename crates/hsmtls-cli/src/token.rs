@@ -10,6 +10,8 @@ use hsmtls_pkcs11::{PinSource, Pkcs11Config};
 use crate::files;
 use crate::store::{self, StoreOptions, LINKED_TOKEN};
 
+mod admin;
+
 /// `hsmtls token` commands.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -25,6 +27,23 @@ enum Command {
     /// Stores a private key (and its certificate) in a token as
     /// persistent, sensitive, non-extractable objects.
     Import(ImportArgs),
+    /// Lists the module's slots and their tokens (label, manufacturer,
+    /// flags: initialized, login required, PIN count low, locked …).
+    Slots(admin::SlotsArgs),
+    /// Lists a token's objects after login: class, key type, label, ID,
+    /// token/session, sensitive/extractable (never a value).
+    List(admin::ListArgs),
+    /// Lists a token's mechanisms with their key sizes and flags.
+    Mechanisms(admin::MechanismsArgs),
+    /// Generates a persistent key in a token (EC on a named curve, RSA
+    /// 2048-4096, AES), sensitive and non-extractable.
+    Keygen(admin::KeygenArgs),
+    /// Deletes an object by PKCS#11 URI or label and class, refusing an
+    /// ambiguous match.
+    Delete(admin::DeleteArgs),
+    /// Changes the user PIN (old and new PIN from files), or sets it as
+    /// the security officer.
+    ChangePin(admin::ChangePinArgs),
     /// Measures five operations (ECDSA, ECDH, AES-GCM, HMAC, TLS 1.2
     /// master derive) through the C API of PKCS#11 modules, in ops/s.
     Bench(crate::token_bench::Args),
@@ -77,6 +96,12 @@ fn read_pin(path: &PathBuf) -> Result<String, String> {
 /// Runs `hsmtls token`.
 pub fn run(args: Args) -> Result<(), String> {
     match args.command {
+        Command::Slots(a) => admin::slots(a),
+        Command::List(a) => admin::list(a),
+        Command::Mechanisms(a) => admin::mechanisms(a),
+        Command::Keygen(a) => admin::keygen(a),
+        Command::Delete(a) => admin::delete(a),
+        Command::ChangePin(a) => admin::change_pin(a),
         Command::Bench(a) => crate::token_bench::run(a),
         Command::Init(a) => {
             store::use_token_dir(&a.token_dir)?;
