@@ -627,7 +627,12 @@ impl Library {
                     hint,
                     |op: &mut Box<dyn mechanisms::Cipher>| {
                         let mut out = op.update(d)?;
-                        out.extend_from_slice(&op.finish()?);
+                        let last = op.finish()?;
+                        if out.is_empty() {
+                            // AEADs release everything in `finish`: no copy.
+                            return Ok(last);
+                        }
+                        out.extend_from_slice(&last);
                         Ok(out)
                     },
                     &mut active.op,

@@ -55,7 +55,11 @@ fn gcm(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
 impl Cipher for Gcm {
     fn update(&mut self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         // GCM output is released at the end: decryption must not release
-        // unauthenticated plaintext, and encryption mirrors it.
+        // unauthenticated plaintext, and encryption mirrors it. Room for
+        // the tag up front: no reallocation (and unzeroized copy) in
+        // `finish`.
+        self.buf
+            .reserve(data.len() + if self.encrypt { TAG_LEN } else { 0 });
         self.buf.extend_from_slice(data);
         Ok(Zeroizing::new(Vec::new()))
     }
@@ -397,4 +401,40 @@ pub fn ctr_encrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
 /// Starts `CKM_AES_CTR` decryption.
 pub fn ctr_decrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
     ctr(m, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aes_key() -> Object {
+        let mut key = Object::new();
+        key.set(CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec());
+        key.set(CKA_KEY_TYPE, CKK_AES.to_ne_bytes().to_vec());
+        key.set(CKA_VALUE, vec![7u8; 16]);
+        key
+    }
+
+    #[test]
+    fn gcm_single_part_seals_in_one_buffer_and_round_trips() {
+        let key = aes_key();
+        let m = Mechanism {
+            mechanism: CKM_AES_GCM,
+            param: Param::Gcm {
+                iv: vec![1u8; NONCE_LEN],
+                aad: b"aad".to_vec(),
+                tag_bits: 128,
+            },
+        };
+        let data = vec![0x5au8; 16 * 1024];
+        let mut enc = gcm_encrypt(&m, &key).unwrap();
+        assert!(enc.update(&data).unwrap().is_empty());
+        let sealed = enc.finish().unwrap();
+        assert_eq!(sealed.len(), data.len() + TAG_LEN);
+        // The tag fit in the buffer reserved by `update`.
+        assert_eq!(sealed.capacity(), data.len() + TAG_LEN);
+        let mut dec = gcm_decrypt(&m, &key).unwrap();
+        assert!(dec.update(&sealed).unwrap().is_empty());
+        assert_eq!(&dec.finish().unwrap()[..], &data[..]);
+    }
 }
