@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use cryptoki_sys::*;
+use hsmtls_crypto::aead::{AeadAlg, AeadKey};
 use hsmtls_crypto::signing::SigningKey;
 use hsmtls_crypto::Curve;
 use zeroize::Zeroizing;
@@ -23,6 +24,10 @@ pub struct Object {
     /// rebuilt and re-validated for every signature); reset whenever the
     /// key material changes.
     signing: Arc<OnceLock<Arc<SigningKey>>>,
+    /// A secret key's scheduled AEAD key (AES-GCM or ChaCha20-Poly1305),
+    /// made on first use and shared by clones, for the same reason (one
+    /// C_EncryptInit per TLS record); reset with the key material.
+    aead: Arc<OnceLock<Arc<AeadKey>>>,
 }
 
 impl core::fmt::Debug for Object {
@@ -61,18 +66,32 @@ impl Object {
 
     /// Sets `t` to `v`.
     pub fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: Vec<u8>) {
-        if matches!(t, CKA_VALUE | CKA_EC_PARAMS) {
+        if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
             self.signing = Arc::default();
+            self.aead = Arc::default();
         }
         self.attrs.insert(t, Zeroizing::new(v));
     }
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
-        if matches!(t, CKA_VALUE | CKA_EC_PARAMS) {
+        if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
             self.signing = Arc::default();
+            self.aead = Arc::default();
         }
         self.attrs.remove(&t);
+    }
+
+    /// The AEAD key of this secret key for `alg`, scheduled once (the
+    /// algorithm follows from the key type and length, which the caller
+    /// checked).
+    pub fn aead_key(&self, alg: AeadAlg) -> Result<Arc<AeadKey>> {
+        if let Some(key) = self.aead.get().filter(|k| k.algorithm() == alg) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(AeadKey::new(alg, self.secret_value()?)?);
+        let _ = self.aead.set(key.clone());
+        Ok(key)
     }
 
     /// The ECDSA signing key of this EC private key on `curve`, parsed and

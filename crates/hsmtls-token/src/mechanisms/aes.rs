@@ -4,6 +4,8 @@
 //! and multi-part. AES-128 and AES-256. `CKM_CHACHA20_POLY1305` (PKCS#11
 //! 3.0 §2.29, RFC 8439; 96-bit nonces) shares the AEAD code with GCM.
 
+use std::sync::Arc;
+
 use aws_lc_rs::cipher::{
     DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128,
     AES_256,
@@ -18,7 +20,7 @@ use crate::error::{err, Error, Result};
 use crate::object::Object;
 
 struct Gcm {
-    key: AeadKey,
+    key: Arc<AeadKey>,
     nonce: [u8; NONCE_LEN],
     aad: Vec<u8>,
     buf: Zeroizing<Vec<u8>>,
@@ -44,7 +46,7 @@ fn gcm(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(iv);
     Ok(Box::new(Gcm {
-        key: AeadKey::new(alg, value)?,
+        key: key.aead_key(alg)?,
         nonce,
         aad: aad.clone(),
         buf: Zeroizing::new(Vec::new()),
