@@ -10,7 +10,7 @@ Prints one line per step and "python-pkcs11: ok" at the end.
 import sys
 
 import pkcs11
-from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag
+from pkcs11 import KDF, Attribute, KeyType, Mechanism, MechanismFlag
 from pkcs11.exceptions import PinIncorrect, SignatureInvalid
 from pkcs11.mechanisms import GCMParams
 from pkcs11.util.ec import encode_named_curve_parameters
@@ -50,6 +50,36 @@ def main(module: str, label: str, pin: str) -> None:
         except pkcs11.exceptions.AttributeSensitive:
             pass
         print("EC P-256: generate, ECDSA-SHA256 sign/verify: ok")
+
+        # ECDH both ways (CKM_ECDH1_DERIVE, CKD_NULL): two key pairs, each
+        # private key with the other's public point; the two derived AES
+        # keys are one key: what one encrypts, the other decrypts.
+        alice_pub, alice = params.generate_keypair(store=False, label="py-alice")
+        bob_pub, bob = params.generate_keypair(store=False, label="py-bob")
+        caps = MechanismFlag.ENCRYPT | MechanismFlag.DECRYPT
+        k_ab = alice.derive_key(
+            KeyType.AES, 128, capabilities=caps,
+            mechanism_param=(KDF.NULL, None, bob_pub[Attribute.EC_POINT]),
+        )
+        k_ba = bob.derive_key(
+            KeyType.AES, 128, capabilities=caps,
+            mechanism_param=(KDF.NULL, None, alice_pub[Attribute.EC_POINT]),
+        )
+        iv = b"\x07" * 12
+        sealed = k_ab.encrypt(data, mechanism=Mechanism.AES_GCM,
+                              mechanism_param=GCMParams(iv, b"", 128))
+        assert k_ba.decrypt(sealed, mechanism=Mechanism.AES_GCM,
+                            mechanism_param=GCMParams(iv, b"", 128)) == data
+        sealed = k_ba.encrypt(data, mechanism=Mechanism.AES_GCM,
+                              mechanism_param=GCMParams(iv, b"", 128))
+        assert k_ab.decrypt(sealed, mechanism=Mechanism.AES_GCM,
+                            mechanism_param=GCMParams(iv, b"", 128)) == data
+        try:
+            k_ab[Attribute.VALUE]
+            raise SystemExit("the derived ECDH key was readable")
+        except pkcs11.exceptions.AttributeSensitive:
+            pass
+        print("EC P-256: ECDH both ways, derived keys agree: ok")
 
         # AES-256. python-pkcs11's default AES capabilities include WRAP
         # and DECRYPT together, which the token refuses by policy (a wrap
