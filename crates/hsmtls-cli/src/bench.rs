@@ -297,7 +297,7 @@ pub fn run(args: Args) -> Result<(), String> {
             &["server", "client"]
         };
         for (i, w) in what.iter().enumerate() {
-            println!(
+            outln!(
                 "ratio\t{}\t{w}\t{name} / soft\t{:.2}",
                 args.suite,
                 token[i] / soft[i].max(1e-9)
@@ -340,13 +340,15 @@ fn run_one(
                 per_second(rounds, server_total),
                 per_second(rounds, client_total),
             );
-            println!(
+            outln!(
                 "{label}\t{}\t{}\tserver\t{server:.2}\thandshakes/s\t{store_name}",
-                args.suite, args.group,
+                args.suite,
+                args.group,
             );
-            println!(
+            outln!(
                 "{label}\t{}\t{}\tclient\t{client:.2}\thandshakes/s\t{store_name}",
-                args.suite, args.group,
+                args.suite,
+                args.group,
             );
             Ok(vec![server, client])
         }
@@ -405,13 +407,15 @@ fn bulk(
         mb / send.as_secs_f64().max(1e-9),
         mb / recv.as_secs_f64().max(1e-9),
     );
-    println!(
+    outln!(
         "bulk\t{}\t{}\tsend\t{send:.2}\tMB/s\t{store_name}",
-        args.suite, size
+        args.suite,
+        size
     );
-    println!(
+    outln!(
         "bulk\t{}\t{}\trecv\t{recv:.2}\tMB/s\t{store_name}",
-        args.suite, size
+        args.suite,
+        size
     );
     Ok(vec![send, recv])
 }

@@ -2,6 +2,18 @@
 //! benchmarks, and the key-store demo.
 #![forbid(unsafe_code)]
 
+/// `println!` for reports on stdout, except that a closed stdout (`hsmtls
+/// token mechanisms | head`) ends the program quietly, as SIGPIPE would,
+/// instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
 mod bench;
 mod client;
 mod demo;

@@ -223,7 +223,7 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     print!("{}", table(&columns));
     for n in notes {
-        println!("  {n}");
+        outln!("  {n}");
     }
     Ok(())
 }

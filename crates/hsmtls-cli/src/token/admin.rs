@@ -357,24 +357,27 @@ pub fn slots(a: SlotsArgs) -> Result<(), String> {
     let config = a.target.config("slots")?;
     let slots = hsmtls_pkcs11::list_slots(&config).map_err(open_error)?;
     if slots.is_empty() {
-        println!("no slots in {}", config.module.display());
+        outln!("no slots in {}", config.module.display());
     }
     for s in slots {
-        println!("slot {}: {} ({})", s.slot, s.description, s.manufacturer);
+        outln!("slot {}: {} ({})", s.slot, s.description, s.manufacturer);
         match s.token {
             Some(t) => {
                 let flags = t.flag_names();
                 if flags.contains(&"initialized") {
-                    println!(
+                    outln!(
                         "  token \"{}\": {} {} serial {}",
-                        t.label, t.manufacturer, t.model, t.serial
+                        t.label,
+                        t.manufacturer,
+                        t.model,
+                        t.serial
                     );
                 } else {
-                    println!("  token (not initialized): {} {}", t.manufacturer, t.model);
+                    outln!("  token (not initialized): {} {}", t.manufacturer, t.model);
                 }
-                println!("  flags: {}", flags.join(", "));
+                outln!("  flags: {}", flags.join(", "));
             }
-            None => println!("  no token"),
+            None => outln!("  no token"),
         }
     }
     Ok(())
@@ -388,10 +391,10 @@ pub fn list(a: ListArgs) -> Result<(), String> {
         .objects(class, a.object.as_deref(), None)
         .map_err(ck_error)?;
     if objects.is_empty() {
-        println!("token \"{}\": no objects", admin.label());
+        outln!("token \"{}\": no objects", admin.label());
     }
     for o in &objects {
-        println!("{}", object_line(admin.label(), o));
+        outln!("{}", object_line(admin.label(), o));
     }
     Ok(())
 }
@@ -400,7 +403,7 @@ pub fn list(a: ListArgs) -> Result<(), String> {
 pub fn mechanisms(a: MechanismsArgs) -> Result<(), String> {
     let (admin, _) = a.target.open("mechanisms", false)?;
     let list = admin.mechanisms().map_err(ck_error)?;
-    println!(
+    outln!(
         "token \"{}\" (slot {}): {} mechanisms",
         admin.label(),
         admin.slot(),
@@ -412,7 +415,7 @@ pub fn mechanisms(a: MechanismsArgs) -> Result<(), String> {
         } else {
             format!("key size {}..{}", m.min_key_size, m.max_key_size)
         };
-        println!(
+        outln!(
             "{:<44} 0x{:08x}  {:<20} {}",
             m.name(),
             m.mechanism,
@@ -447,7 +450,7 @@ pub fn keygen(a: KeygenArgs) -> Result<(), String> {
         .generate(spec, &a.object, &id)
         .map_err(|e| format!("token \"{}\": {}", admin.label(), ck_error(e)))?;
     for o in &made {
-        println!("{}", object_line(admin.label(), o));
+        outln!("{}", object_line(admin.label(), o));
     }
     eprintln!(
         "hsmtls: generated {:?} in token \"{}\"",
@@ -513,7 +516,7 @@ pub fn delete(a: DeleteArgs) -> Result<(), String> {
         admin
             .destroy(o.handle)
             .map_err(|e| format!("token \"{}\": {}", admin.label(), ck_error(e)))?;
-        println!("deleted {}", object_line(admin.label(), o));
+        outln!("deleted {}", object_line(admin.label(), o));
     }
     Ok(())
 }
