@@ -161,7 +161,10 @@ struct State {
     /// Attempted but not confirmed: creates, destroys, ID changes.
     try_create: BTreeSet<String>,
     try_destroy: BTreeSet<String>,
-    try_id: BTreeMap<String, Vec<u8>>,
+    /// Every ID change attempted since the last confirmed one: a killed
+    /// change may or may not have been applied, and one left undecided by
+    /// an earlier check stays a possibility.
+    try_id: BTreeMap<String, Vec<Vec<u8>>>,
 }
 
 fn read_log(log: &Path) -> State {
@@ -180,7 +183,7 @@ fn read_log(log: &Path) -> State {
                 s.live.insert(label, Vec::new());
             }
             "i" => {
-                s.try_id.insert(label, arg);
+                s.try_id.entry(label).or_default().push(arg);
             }
             "I" => {
                 s.try_id.remove(&label);
@@ -289,12 +292,9 @@ fn check(log: &Path, dir: &Path) {
         assert_eq!(value.as_deref(), Some(&value_of(label)[..]), "{label}");
         if s.live.contains_key(label) {
             let confirmed = &s.live[label];
-            let attempted = s.try_id.get(label);
-            assert!(
-                id == confirmed || Some(id) == attempted,
-                "{label}: id {id:?}"
-            );
-            if Some(id) == attempted && id != confirmed {
+            let attempted = s.try_id.get(label).is_some_and(|a| a.contains(id));
+            assert!(id == confirmed || attempted, "{label}: id {id:?}");
+            if attempted && id != confirmed {
                 append(log, &format!("I {label} {}", String::from_utf8_lossy(id)));
             }
         } else if s.try_create.contains(label) {
