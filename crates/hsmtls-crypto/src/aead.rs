@@ -83,6 +83,60 @@ impl AeadKey {
         Ok(out)
     }
 
+    /// Encrypts `plaintext` into `out` (`plaintext.len() + TAG_LEN` bytes
+    /// at least): ciphertext then tag. Returns the bytes written.
+    pub fn seal_to(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, CryptoError> {
+        let n = plaintext.len();
+        if out.len() < n + TAG_LEN {
+            return Err(CryptoError::Internal("AEAD output buffer too small"));
+        }
+        let (body, rest) = out.split_at_mut(n);
+        body.copy_from_slice(plaintext);
+        let tag = self.seal_in_place_separate_tag(nonce, aad, body)?;
+        rest[..TAG_LEN].copy_from_slice(&tag);
+        Ok(n + TAG_LEN)
+    }
+
+    /// Authenticates and decrypts `ciphertext || tag` into `out` (at least
+    /// the ciphertext's length) and returns the plaintext length. On
+    /// failure ([`CryptoError::BadRecordMac`]) the bytes of `out` that may
+    /// have received unauthenticated plaintext are wiped.
+    pub fn open_to(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext_and_tag: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, CryptoError> {
+        let Some(n) = ciphertext_and_tag.len().checked_sub(TAG_LEN) else {
+            return Err(CryptoError::BadRecordMac);
+        };
+        if out.len() < n {
+            return Err(CryptoError::Internal("AEAD output buffer too small"));
+        }
+        let (ciphertext, tag) = ciphertext_and_tag.split_at(n);
+        let plain = &mut out[..n];
+        match self.key.open_separate_gather(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            ciphertext,
+            tag,
+            plain,
+        ) {
+            Ok(()) => Ok(n),
+            Err(_) => {
+                crate::wipe::wipe(plain);
+                Err(CryptoError::BadRecordMac)
+            }
+        }
+    }
+
     /// Authenticates and decrypts `ciphertext || tag` in place and returns
     /// the plaintext length. Failure is [`CryptoError::BadRecordMac`].
     pub fn open_in_place(
@@ -102,5 +156,73 @@ impl AeadKey {
             )
             .map(|p| p.len())
             .map_err(|_| CryptoError::BadRecordMac)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(alg: AeadAlg) -> AeadKey {
+        AeadKey::new(alg, &vec![0x42; alg.key_len()]).unwrap()
+    }
+
+    #[test]
+    fn seal_to_and_open_to_agree_with_the_in_place_forms() {
+        for alg in [
+            AeadAlg::Aes128Gcm,
+            AeadAlg::Aes256Gcm,
+            AeadAlg::Chacha20Poly1305,
+        ] {
+            let k = key(alg);
+            let nonce = [7u8; NONCE_LEN];
+            let plain: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+            let mut in_place = plain.clone();
+            let tag = k
+                .seal_in_place_separate_tag(nonce, b"aad", &mut in_place)
+                .unwrap();
+            in_place.extend_from_slice(&tag);
+
+            let mut out = vec![0u8; plain.len() + TAG_LEN + 5];
+            let n = k.seal_to(nonce, b"aad", &plain, &mut out).unwrap();
+            assert_eq!(&out[..n], &in_place[..]);
+
+            let mut back = vec![0u8; plain.len()];
+            assert_eq!(
+                k.open_to(nonce, b"aad", &out[..n], &mut back).unwrap(),
+                plain.len()
+            );
+            assert_eq!(back, plain);
+        }
+    }
+
+    #[test]
+    fn open_to_wipes_the_output_on_a_bad_tag() {
+        let k = key(AeadAlg::Aes128Gcm);
+        let nonce = [1u8; NONCE_LEN];
+        let mut sealed = vec![0u8; 64 + TAG_LEN];
+        k.seal_to(nonce, b"", &[0x5a; 64], &mut sealed).unwrap();
+        *sealed.last_mut().unwrap() ^= 1;
+        let mut out = vec![0xffu8; 64];
+        assert!(matches!(
+            k.open_to(nonce, b"", &sealed, &mut out),
+            Err(CryptoError::BadRecordMac)
+        ));
+        assert!(out.iter().all(|&b| b == 0));
+        assert!(matches!(
+            k.open_to(nonce, b"", &sealed[..TAG_LEN - 1], &mut out),
+            Err(CryptoError::BadRecordMac)
+        ));
+    }
+
+    #[test]
+    fn short_output_buffers_are_refused() {
+        let k = key(AeadAlg::Aes256Gcm);
+        let nonce = [0u8; NONCE_LEN];
+        let mut out = [0u8; 10 + TAG_LEN - 1];
+        assert!(k.seal_to(nonce, b"", &[1; 10], &mut out).is_err());
+        let mut sealed = [0u8; 10 + TAG_LEN];
+        k.seal_to(nonce, b"", &[1; 10], &mut sealed).unwrap();
+        assert!(k.open_to(nonce, b"", &sealed, &mut [0u8; 9]).is_err());
     }
 }

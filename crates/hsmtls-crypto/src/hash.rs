@@ -205,6 +205,72 @@ impl HmacKey {
     }
 }
 
+/// An HMAC key kept as its two keyed hash states (RFC 2104: `K ^ ipad`
+/// and `K ^ opad` already absorbed), for keys that make many MACs (a
+/// PKCS#11 key object): starting a MAC copies two small states — no
+/// allocation, no key processing. The states are wiped when dropped.
+pub struct KeyedHmac {
+    alg: HashAlg,
+    pads: crate::ffi::sha::HmacPads,
+}
+
+impl core::fmt::Debug for KeyedHmac {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedHmac").field("alg", &self.alg).finish()
+    }
+}
+
+impl KeyedHmac {
+    /// Keys HMAC over `alg` with `key` (any length; RFC 2104 §2).
+    pub fn new(alg: HashAlg, key: &[u8]) -> Self {
+        Self {
+            alg,
+            pads: crate::ffi::sha::HmacPads::new(alg, key),
+        }
+    }
+
+    /// The hash algorithm.
+    pub fn algorithm(&self) -> HashAlg {
+        self.alg
+    }
+
+    /// A MAC in progress.
+    pub fn start(&self) -> HmacContext {
+        HmacContext {
+            alg: self.alg,
+            stream: self.pads.start(),
+        }
+    }
+}
+
+/// A streaming HMAC started by [`KeyedHmac::start`].
+pub struct HmacContext {
+    alg: HashAlg,
+    stream: crate::ffi::sha::HmacStream,
+}
+
+impl core::fmt::Debug for HmacContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HmacContext")
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
+impl HmacContext {
+    /// Absorbs `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.stream.update(data);
+    }
+
+    /// The tag (the hash's output length), wiped when dropped.
+    pub fn finish(mut self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new([0u8; 64]);
+        let n = self.stream.finish(&mut out);
+        Zeroizing::new(out[..n].to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +322,40 @@ mod tests {
             &tag[..],
             &hex_decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
                 .unwrap()[..]
+        );
+    }
+
+    #[test]
+    fn keyed_hmac_streams_like_hmac_key() {
+        for alg in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+            for key_len in [0usize, 32, 129, 200] {
+                let key = vec![0x0bu8; key_len];
+                let keyed = KeyedHmac::new(alg, &key);
+                assert_eq!(keyed.algorithm(), alg);
+                let msg: Vec<u8> = (0..1000u32).map(|i| (i * 13) as u8).collect();
+                let mut ctx = keyed.start();
+                for chunk in msg.chunks(77) {
+                    ctx.update(chunk);
+                }
+                let tag = ctx.finish();
+                assert_eq!(tag.len(), alg.output_len());
+                assert_eq!(&tag[..], &HmacKey::new(alg, &key).sign(&[&msg])[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn keyed_hmac_rfc4231_case_2() {
+        let keyed = KeyedHmac::new(HashAlg::Sha512, b"Jefe");
+        let mut ctx = keyed.start();
+        ctx.update(b"what do ya want ");
+        ctx.update(b"for nothing?");
+        assert_eq!(
+            &ctx.finish()[..],
+            &hex_decode(
+                "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+            )
+            .unwrap()[..]
         );
     }
 }

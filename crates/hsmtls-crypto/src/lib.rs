@@ -47,6 +47,7 @@ pub mod record;
 pub mod record13;
 pub mod rsa;
 pub mod signing;
+pub mod wipe;
 
 pub use ct::bytes_eq as constant_time_eq;
 pub use curve::{ec_public_key_spki, Curve, KeyKind};

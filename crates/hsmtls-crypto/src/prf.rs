@@ -10,44 +10,13 @@
 use zeroize::Zeroizing;
 
 use crate::ffi::sha::HmacPads;
-use crate::hash::{HashAlg, HmacKey};
-
-/// The HMAC of the PRF: the keyed SHA-2 states where the hash allows
-/// (SHA-256, SHA-384: every TLS 1.2 PRF), aws-lc-rs HMAC otherwise.
-// The keyed states live inline: the PRF is the hot path, and boxing them
-// would cost an allocation per PRF.
-#[allow(clippy::large_enum_variant)]
-enum Mac {
-    Pads(HmacPads),
-    Key(Box<HmacKey>),
-}
-
-impl Mac {
-    fn new(alg: HashAlg, secret: &[u8]) -> Self {
-        match HmacPads::new(alg, secret) {
-            Some(pads) => Self::Pads(pads),
-            None => Self::Key(Box::new(HmacKey::new(alg, secret))),
-        }
-    }
-
-    /// The tag of `parts` into `out`; returns its length.
-    fn mac(&self, parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
-        match self {
-            Self::Pads(pads) => pads.mac(parts, out),
-            Self::Key(key) => {
-                let tag = key.sign(parts);
-                out[..tag.len()].copy_from_slice(&tag);
-                tag.len()
-            }
-        }
-    }
-}
+use crate::hash::HashAlg;
 
 /// `P_hash` keyed once with a secret, for several PRF outputs from the
 /// same secret (e.g. the key block and both Finished messages from the
 /// master secret).
 pub struct Tls12Prf {
-    mac: Mac,
+    mac: HmacPads,
 }
 
 impl core::fmt::Debug for Tls12Prf {
@@ -60,7 +29,7 @@ impl Tls12Prf {
     /// The PRF over `alg` keyed with `secret`.
     pub fn new(alg: HashAlg, secret: &[u8]) -> Self {
         Self {
-            mac: Mac::new(alg, secret),
+            mac: HmacPads::new(alg, secret),
         }
     }
 

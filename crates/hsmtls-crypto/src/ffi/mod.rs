@@ -11,3 +11,4 @@
 pub(crate) mod ec;
 pub(crate) mod rsa;
 pub(crate) mod sha;
+pub(crate) mod wipe;

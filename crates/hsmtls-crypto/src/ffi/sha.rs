@@ -23,15 +23,16 @@ use zeroize::Zeroize;
 
 use crate::hash::HashAlg;
 
-/// A SHA-256 or SHA-384 state.
+/// A SHA-256, SHA-384 or SHA-512 state.
 #[derive(Clone, Copy)]
 enum State {
     Sha256(sys::SHA256_CTX),
     Sha384(sys::SHA512_CTX),
+    Sha512(sys::SHA512_CTX),
 }
 
 impl State {
-    fn new(alg: HashAlg) -> Option<Self> {
+    fn new(alg: HashAlg) -> Self {
         match alg {
             HashAlg::Sha256 => {
                 // SAFETY: an all-zero SHA256_CTX is a valid value of the
@@ -39,16 +40,22 @@ impl State {
                 let mut ctx: sys::SHA256_CTX = unsafe { core::mem::zeroed() };
                 // SAFETY: `ctx` is a live, exclusively borrowed SHA256_CTX.
                 unsafe { sys::SHA256_Init(&mut ctx) };
-                Some(Self::Sha256(ctx))
+                Self::Sha256(ctx)
             }
             HashAlg::Sha384 => {
                 // SAFETY: as above, for SHA512_CTX.
                 let mut ctx: sys::SHA512_CTX = unsafe { core::mem::zeroed() };
                 // SAFETY: `ctx` is a live, exclusively borrowed SHA512_CTX.
                 unsafe { sys::SHA384_Init(&mut ctx) };
-                Some(Self::Sha384(ctx))
+                Self::Sha384(ctx)
             }
-            HashAlg::Sha512 => None,
+            HashAlg::Sha512 => {
+                // SAFETY: as above, for SHA512_CTX.
+                let mut ctx: sys::SHA512_CTX = unsafe { core::mem::zeroed() };
+                // SAFETY: `ctx` is a live, exclusively borrowed SHA512_CTX.
+                unsafe { sys::SHA512_Init(&mut ctx) };
+                Self::Sha512(ctx)
+            }
         }
     }
 
@@ -62,13 +69,16 @@ impl State {
             Self::Sha384(ctx) => unsafe {
                 sys::SHA384_Update(ctx, data.as_ptr().cast(), data.len());
             },
+            Self::Sha512(ctx) => unsafe {
+                sys::SHA512_Update(ctx, data.as_ptr().cast(), data.len());
+            },
         }
     }
 
     /// Finishes into `out[..output_len]`, returns the length.
     fn finish(mut self, out: &mut [u8; 64]) -> usize {
-        // SAFETY: the context is live; `out` has room for 64 bytes, more
-        // than either digest.
+        // SAFETY: the context is live; `out` has room for 64 bytes, the
+        // longest digest.
         let n = match &mut self {
             Self::Sha256(ctx) => {
                 unsafe { sys::SHA256_Final(out.as_mut_ptr(), ctx) };
@@ -77,6 +87,10 @@ impl State {
             Self::Sha384(ctx) => {
                 unsafe { sys::SHA384_Final(out.as_mut_ptr(), ctx) };
                 48
+            }
+            Self::Sha512(ctx) => {
+                unsafe { sys::SHA512_Final(out.as_mut_ptr(), ctx) };
+                64
             }
         };
         self.wipe();
@@ -92,7 +106,7 @@ impl State {
                 ctx.data.zeroize();
                 ctx.num.zeroize();
             }
-            Self::Sha384(ctx) => {
+            Self::Sha384(ctx) | Self::Sha512(ctx) => {
                 ctx.h.zeroize();
                 ctx.Nl.zeroize();
                 ctx.Nh.zeroize();
@@ -117,13 +131,13 @@ impl Drop for HmacPads {
 }
 
 impl HmacPads {
-    /// Keys HMAC over `alg` (SHA-256 or SHA-384; `None` otherwise).
-    pub(crate) fn new(alg: HashAlg, key: &[u8]) -> Option<Self> {
+    /// Keys HMAC over `alg`.
+    pub(crate) fn new(alg: HashAlg, key: &[u8]) -> Self {
         let block = alg.block_len();
         let mut pad = [0u8; 128];
         if key.len() > block {
             // RFC 2104 §2: longer keys are hashed first.
-            let mut h = State::new(alg)?;
+            let mut h = State::new(alg);
             h.update(key);
             let mut digest = [0u8; 64];
             let n = h.finish(&mut digest);
@@ -132,8 +146,8 @@ impl HmacPads {
         } else {
             pad[..key.len()].copy_from_slice(key);
         }
-        let mut inner = State::new(alg)?;
-        let mut outer = State::new(alg)?;
+        let mut inner = State::new(alg);
+        let mut outer = State::new(alg);
         for b in &mut pad[..block] {
             *b ^= 0x36;
         }
@@ -143,17 +157,50 @@ impl HmacPads {
         }
         outer.update(&pad[..block]);
         pad.zeroize();
-        Some(Self { inner, outer })
+        Self { inner, outer }
     }
 
     /// `HMAC(key, parts[0] || parts[1] || ...)` into `out`; returns the
     /// length of the tag.
     pub(crate) fn mac(&self, parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
-        let mut inner = self.inner;
+        let mut stream = self.start();
         for part in parts {
-            inner.update(part);
+            stream.update(part);
         }
-        let n = inner.finish(out);
+        stream.finish(out)
+    }
+
+    /// A streaming MAC: copies of the two keyed states.
+    pub(crate) fn start(&self) -> HmacStream {
+        HmacStream {
+            inner: self.inner,
+            outer: self.outer,
+        }
+    }
+}
+
+/// A MAC in progress (the keyed states, wiped when dropped).
+pub(crate) struct HmacStream {
+    inner: State,
+    outer: State,
+}
+
+impl Drop for HmacStream {
+    fn drop(&mut self) {
+        self.inner.wipe();
+        self.outer.wipe();
+    }
+}
+
+impl HmacStream {
+    /// Absorbs `data`.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.inner.update(data);
+    }
+
+    /// The tag into `out`; returns its length.
+    pub(crate) fn finish(&mut self, out: &mut [u8; 64]) -> usize {
+        let n = self.inner.finish(out);
         let mut outer = self.outer;
         outer.update(&out[..n]);
         outer.finish(out)
@@ -167,10 +214,10 @@ mod tests {
 
     #[test]
     fn matches_aws_lc_rs_hmac() {
-        for alg in [HashAlg::Sha256, HashAlg::Sha384] {
+        for alg in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
             for key_len in [0usize, 1, 20, 48, 64, 65, 127, 128, 129, 200] {
                 let key: Vec<u8> = (0..key_len).map(|i| i as u8 ^ 0xa5).collect();
-                let pads = HmacPads::new(alg, &key).unwrap();
+                let pads = HmacPads::new(alg, &key);
                 let reference = HmacKey::new(alg, &key);
                 for msg_len in [0usize, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 300] {
                     let msg: Vec<u8> = (0..msg_len).map(|i| (i * 7) as u8).collect();
@@ -185,6 +232,5 @@ mod tests {
                 }
             }
         }
-        assert!(HmacPads::new(HashAlg::Sha512, b"k").is_none());
     }
 }
