@@ -1086,15 +1086,31 @@ impl Module {
         data: &[u8],
         max_out: usize,
     ) -> CkResult<Vec<u8>> {
+        let mut out = vec![0u8; max_out];
+        let n = self.encrypt_into(session, mech, key, data, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// `C_EncryptInit` + `C_Encrypt` into `out` (which must hold the whole
+    /// output): the number of bytes written.
+    pub(crate) fn encrypt_into(
+        &self,
+        session: CK_SESSION_HANDLE,
+        mech: &Mech<'_>,
+        key: CK_OBJECT_HANDLE,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> CkResult<usize> {
         let init = func!(self, C_EncryptInit);
         let enc = func!(self, C_Encrypt);
         with_mechanism(mech, |m| {
             // SAFETY: the mechanism and its parameters live across the call.
             check("C_EncryptInit", unsafe { init(session, m, key) })
         })?;
-        let mut out = vec![0u8; max_out];
-        let mut n = max_out as CK_ULONG;
-        // SAFETY: `data` is read, `out` has room for `n` bytes.
+        let mut n = out.len() as CK_ULONG;
+        // SAFETY: `data` is read, `out` has room for `n` bytes; the two
+        // are distinct borrows, so they do not overlap.
         check("C_Encrypt", unsafe {
             enc(
                 session,
@@ -1104,8 +1120,7 @@ impl Module {
                 &mut n,
             )
         })?;
-        out.truncate(n as usize);
-        Ok(out)
+        Ok((n as usize).min(out.len()))
     }
 
     /// `C_DecryptInit` + `C_Decrypt` into a zeroized buffer of `max_out`

@@ -146,22 +146,34 @@ impl RecordProtector for TokenAead {
         let aad = pseudo_header(seq, content_type, version, plaintext.len());
         let nonce = self.nonce(seq, None);
         let session = self.token.session().map_err(store_err)?;
-        let sealed = self
-            .token
-            .module
-            .encrypt(
-                session.handle,
-                &self.mech(&nonce, &aad),
-                self.key.handle,
-                plaintext,
-                plaintext.len() + TAG_LEN,
-            )
-            .map_err(store_err)?;
+        let start = out.len();
         if !self.chacha {
             out.extend_from_slice(&nonce[4..]);
         }
-        out.extend_from_slice(&sealed);
-        Ok(())
+        // Sealed straight into the record buffer: no copy.
+        let body = out.len();
+        let want = plaintext.len() + TAG_LEN;
+        out.resize(body + want, 0);
+        let sealed = self.token.module.encrypt_into(
+            session.handle,
+            &self.mech(&nonce, &aad),
+            self.key.handle,
+            plaintext,
+            &mut out[body..],
+        );
+        match sealed {
+            Ok(n) if n == want => Ok(()),
+            Ok(_) => {
+                out.truncate(start);
+                Err(KeyError::Store(
+                    "token returned a record of a wrong length".into(),
+                ))
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(store_err(e))
+            }
+        }
     }
 
     fn open(
@@ -194,6 +206,8 @@ impl RecordProtector for TokenAead {
             return Err(KeyError::BadRecordMac);
         }
         fragment[start..start + plain_len].copy_from_slice(&plain);
+        // A record-sized buffer: wiped at memset speed.
+        hsmtls_crypto::wipe::release(plain);
         Ok(start..start + plain_len)
     }
 

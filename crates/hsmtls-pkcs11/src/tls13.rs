@@ -428,24 +428,30 @@ impl RecordProtector for Tls13TokenAead {
             .ok_or(KeyError::InvalidParameter("record too long"))?;
         let nonce = self.nonce(seq);
         let session = self.token.session().map_err(store_err)?;
-        let sealed = self
-            .token
-            .module
-            .encrypt(
-                session.handle,
-                &self.mech(&nonce, &aad),
-                self.key.handle,
-                plaintext,
-                plaintext.len() + TAG_LEN,
-            )
-            .map_err(store_err)?;
-        if sealed.len() != plaintext.len() + TAG_LEN {
-            return Err(KeyError::Store(
-                "token returned a record of a wrong length".into(),
-            ));
+        // Sealed straight into the record buffer: no copy.
+        let start = out.len();
+        let want = plaintext.len() + TAG_LEN;
+        out.resize(start + want, 0);
+        let sealed = self.token.module.encrypt_into(
+            session.handle,
+            &self.mech(&nonce, &aad),
+            self.key.handle,
+            plaintext,
+            &mut out[start..],
+        );
+        match sealed {
+            Ok(n) if n == want => Ok(()),
+            Ok(_) => {
+                out.truncate(start);
+                Err(KeyError::Store(
+                    "token returned a record of a wrong length".into(),
+                ))
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(store_err(e))
+            }
         }
-        out.extend_from_slice(&sealed);
-        Ok(())
     }
 
     fn open(
@@ -477,6 +483,8 @@ impl RecordProtector for Tls13TokenAead {
             return Err(KeyError::BadRecordMac);
         }
         fragment[..plain_len].copy_from_slice(&plain);
+        // A record-sized buffer: wiped at memset speed.
+        hsmtls_crypto::wipe::release(plain);
         Ok(0..plain_len)
     }
 

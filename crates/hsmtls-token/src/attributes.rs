@@ -393,20 +393,19 @@ pub fn build_object(
         }
     }
     let mut obj = Object::new();
-    let set_bool = |o: &mut Object, t, v| o.set(t, bool_bytes(v));
     let secretish = matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY);
-    obj.set(CKA_CLASS, ulong_bytes(class));
-    set_bool(&mut obj, CKA_TOKEN, false);
-    set_bool(&mut obj, CKA_PRIVATE, secretish);
-    set_bool(&mut obj, CKA_MODIFIABLE, true);
-    set_bool(&mut obj, CKA_COPYABLE, true);
-    set_bool(&mut obj, CKA_DESTROYABLE, true);
-    obj.set(CKA_LABEL, Vec::new());
+    obj.set_ulong(CKA_CLASS, class);
+    obj.set_bool(CKA_TOKEN, false);
+    obj.set_bool(CKA_PRIVATE, secretish);
+    obj.set_bool(CKA_MODIFIABLE, true);
+    obj.set_bool(CKA_COPYABLE, true);
+    obj.set_bool(CKA_DESTROYABLE, true);
+    obj.set_bytes(CKA_LABEL, &[]);
     match class {
         CKO_DATA => {
-            obj.set(CKA_APPLICATION, Vec::new());
-            obj.set(CKA_OBJECT_ID, Vec::new());
-            obj.set(CKA_VALUE, Vec::new());
+            obj.set_bytes(CKA_APPLICATION, &[]);
+            obj.set_bytes(CKA_OBJECT_ID, &[]);
+            obj.set_bytes(CKA_VALUE, &[]);
         }
         CKO_CERTIFICATE => {
             if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
@@ -419,8 +418,8 @@ pub fn build_object(
             if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
                 return err(CKR_TEMPLATE_INCOMPLETE);
             }
-            set_bool(&mut obj, CKA_TRUSTED, false);
-            obj.set(CKA_CERTIFICATE_CATEGORY, ulong_bytes(0));
+            obj.set_bool(CKA_TRUSTED, false);
+            obj.set_ulong(CKA_CERTIFICATE_CATEGORY, 0);
             for t in [
                 CKA_ID,
                 CKA_ISSUER,
@@ -428,7 +427,7 @@ pub fn build_object(
                 CKA_START_DATE,
                 CKA_END_DATE,
             ] {
-                obj.set(t, Vec::new());
+                obj.set_bytes(t, &[]);
             }
         }
         _ => {
@@ -437,9 +436,9 @@ pub fn build_object(
                 ulong_bytes(key_type.unwrap_or(CKK_GENERIC_SECRET)),
             );
             for t in [CKA_ID, CKA_START_DATE, CKA_END_DATE, CKA_ALLOWED_MECHANISMS] {
-                obj.set(t, Vec::new());
+                obj.set_bytes(t, &[]);
             }
-            set_bool(&mut obj, CKA_DERIVE, false);
+            obj.set_bool(CKA_DERIVE, false);
             let public_usage: &[(CK_ATTRIBUTE_TYPE, bool)] = match class {
                 CKO_PUBLIC_KEY => &[
                     (CKA_ENCRYPT, true),
@@ -472,10 +471,10 @@ pub fn build_object(
                 ],
             };
             for &(t, v) in public_usage {
-                set_bool(&mut obj, t, v);
+                obj.set_bool(t, v);
             }
             if matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
-                obj.set(CKA_SUBJECT, Vec::new());
+                obj.set_bytes(CKA_SUBJECT, &[]);
             }
         }
     }
@@ -487,7 +486,7 @@ pub fn build_object(
     if class == CKO_SECRET_KEY && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP)) {
         for t in [CKA_ENCRYPT, CKA_DECRYPT] {
             if !tpl.has(t) {
-                set_bool(&mut obj, t, false);
+                obj.set_bool(t, false);
             }
         }
     }
@@ -529,17 +528,17 @@ pub fn build_object(
                 )
             }
         };
-        set_bool(&mut obj, CKA_LOCAL, local);
-        obj.set(CKA_KEY_GEN_MECHANISM, ulong_bytes(gen_mech));
-        set_bool(&mut obj, CKA_ALWAYS_SENSITIVE, always);
-        set_bool(&mut obj, CKA_NEVER_EXTRACTABLE, never);
+        obj.set_bool(CKA_LOCAL, local);
+        obj.set_ulong(CKA_KEY_GEN_MECHANISM, gen_mech);
+        obj.set_bool(CKA_ALWAYS_SENSITIVE, always);
+        obj.set_bool(CKA_NEVER_EXTRACTABLE, never);
     } else if is_key {
         let (local, gen_mech) = match origin {
             Origin::Generate(m) => (true, m),
             _ => (false, CK_UNAVAILABLE_INFORMATION),
         };
-        set_bool(&mut obj, CKA_LOCAL, local);
-        obj.set(CKA_KEY_GEN_MECHANISM, ulong_bytes(gen_mech));
+        obj.set_bool(CKA_LOCAL, local);
+        obj.set_ulong(CKA_KEY_GEN_MECHANISM, gen_mech);
     }
     Ok(obj)
 }
@@ -572,7 +571,7 @@ fn check_key_material(
                     CKR_KEY_SIZE_RANGE
                 });
             }
-            obj.set(CKA_VALUE_LEN, ulong_bytes(len as CK_ULONG));
+            obj.set_ulong(CKA_VALUE_LEN, len as CK_ULONG);
         }
         (CKO_PRIVATE_KEY, Some(CKK_EC)) => {
             let (Some(params), Some(value)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_VALUE)) else {
@@ -606,7 +605,7 @@ fn check_key_material(
             if matches!(origin, Origin::Create) && obj.has(CKA_MODULUS_BITS) {
                 return err(CKR_TEMPLATE_INCONSISTENT);
             }
-            obj.set(CKA_MODULUS_BITS, ulong_bytes(bits));
+            obj.set_ulong(CKA_MODULUS_BITS, bits);
         }
         (CKO_PUBLIC_KEY, Some(CKK_EC)) => {
             let (Some(params), Some(point)) = (obj.get(CKA_EC_PARAMS), obj.get(CKA_EC_POINT))

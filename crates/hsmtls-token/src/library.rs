@@ -662,6 +662,38 @@ impl Library {
         finish_step(slot, r, step)
     }
 
+    /// `C_Encrypt` / `C_Decrypt` written straight into the caller's
+    /// buffer, for ciphers that can (AEADs): `Ok(None)` when this call must
+    /// take the general path ([`Library::cipher`]) instead — no such
+    /// direct path, a pending output, or a buffer too small. A direct call
+    /// ends the operation, successful or not.
+    pub fn cipher_into(
+        &self,
+        h: CK_SESSION_HANDLE,
+        encrypt: bool,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<usize>> {
+        let s = self.session(h)?;
+        let mut s = lock(&s);
+        let slot = if encrypt {
+            &mut s.encrypt
+        } else {
+            &mut s.decrypt
+        };
+        let active = slot
+            .as_mut()
+            .ok_or(Error::new(CKR_OPERATION_NOT_INITIALIZED))?;
+        if active.pending.is_some() {
+            return Ok(None);
+        }
+        let Some(r) = active.op.single_into(data, out) else {
+            return Ok(None);
+        };
+        *slot = None;
+        r.map(Some)
+    }
+
     /// `C_Digest` / `C_DigestUpdate` / `C_DigestFinal`.
     pub fn digest(
         &self,

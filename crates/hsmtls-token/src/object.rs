@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use cryptoki_sys::*;
 use hsmtls_crypto::aead::{AeadAlg, AeadKey};
+use hsmtls_crypto::hash::{HashAlg, KeyedHmac};
 use hsmtls_crypto::signing::SigningKey;
 use hsmtls_crypto::Curve;
 use zeroize::Zeroizing;
@@ -18,16 +19,92 @@ use crate::error::{err, Result};
 /// `CK_ULONG` is 8 bytes in native order, as at the ABI).
 #[derive(Clone, Default)]
 pub struct Object {
-    attrs: BTreeMap<CK_ATTRIBUTE_TYPE, Zeroizing<Vec<u8>>>,
-    /// An EC private key's parsed signing key, made on first use and
-    /// shared by the clones of this object (so a long-term key is not
-    /// rebuilt and re-validated for every signature); reset whenever the
-    /// key material changes.
-    signing: Arc<OnceLock<Arc<SigningKey>>>,
-    /// A secret key's scheduled AEAD key (AES-GCM or ChaCha20-Poly1305),
-    /// made on first use and shared by clones, for the same reason (one
-    /// C_EncryptInit per TLS record); reset with the key material.
-    aead: Arc<OnceLock<Arc<AeadKey>>>,
+    attrs: BTreeMap<CK_ATTRIBUTE_TYPE, Value>,
+    /// Keys scheduled from the key material on first use, shared by the
+    /// clones of this object; reset whenever the key material changes.
+    cache: Arc<KeyCache>,
+}
+
+/// The longest value kept inline in an attribute (booleans, `CK_ULONG`s,
+/// empty values, short labels and IDs, AES-128 keys): most attributes of
+/// an object then need no allocation of their own.
+const INLINE: usize = 30;
+
+/// One attribute value: inline when short, else on the heap. Heap values
+/// are always wiped when dropped; inline ones when their attribute can
+/// hold key material ([`may_be_secret`]) — wiping every boolean of every
+/// short-lived session key would cost more than deriving it.
+#[derive(Clone)]
+enum Value {
+    Inline {
+        len: u8,
+        wipe: bool,
+        bytes: [u8; INLINE],
+    },
+    Heap(Zeroizing<Vec<u8>>),
+}
+
+/// Attribute types that hold key material in some object class (the
+/// class-aware rule is [`attributes::is_secret`]).
+fn may_be_secret(t: CK_ATTRIBUTE_TYPE) -> bool {
+    matches!(
+        t,
+        CKA_VALUE
+            | CKA_PRIVATE_EXPONENT
+            | CKA_PRIME_1
+            | CKA_PRIME_2
+            | CKA_EXPONENT_1
+            | CKA_EXPONENT_2
+            | CKA_COEFFICIENT
+    )
+}
+
+impl Value {
+    fn new(t: CK_ATTRIBUTE_TYPE, v: &[u8]) -> Self {
+        if v.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..v.len()].copy_from_slice(v);
+            Self::Inline {
+                len: v.len() as u8,
+                wipe: may_be_secret(t),
+                bytes,
+            }
+        } else {
+            Self::Heap(Zeroizing::new(v.to_vec()))
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes, .. } => &bytes[..usize::from(*len)],
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl Drop for Value {
+    fn drop(&mut self) {
+        if let Self::Inline {
+            wipe: true, bytes, ..
+        } = self
+        {
+            zeroize::Zeroize::zeroize(bytes);
+        }
+    }
+}
+
+/// The scheduled forms of an object's key material. Each is made on first
+/// use, so a long-term key is not re-parsed and re-validated for every
+/// signature, and a record key not re-scheduled for every
+/// `C_EncryptInit` (one per TLS record) or `C_SignInit`.
+#[derive(Default)]
+struct KeyCache {
+    /// An EC private key's signing key.
+    signing: OnceLock<Arc<SigningKey>>,
+    /// A secret key's AEAD key (AES-GCM or ChaCha20-Poly1305).
+    aead: OnceLock<Arc<AeadKey>>,
+    /// A secret key's HMAC key states.
+    hmac: OnceLock<Arc<KeyedHmac>>,
 }
 
 impl core::fmt::Debug for Object {
@@ -66,18 +143,41 @@ impl Object {
 
     /// Sets `t` to `v`.
     pub fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: Vec<u8>) {
+        let value = if v.len() <= INLINE {
+            // The caller's buffer may hold key material: wiped as dropped.
+            Value::new(t, &Zeroizing::new(v))
+        } else {
+            Value::Heap(Zeroizing::new(v))
+        };
+        self.insert(t, value);
+    }
+
+    /// Sets `t` to a copy of `v`.
+    pub fn set_bytes(&mut self, t: CK_ATTRIBUTE_TYPE, v: &[u8]) {
+        self.insert(t, Value::new(t, v));
+    }
+
+    /// Sets the `CK_BBOOL` `t`.
+    pub fn set_bool(&mut self, t: CK_ATTRIBUTE_TYPE, v: bool) {
+        self.insert(t, Value::new(t, &[u8::from(v)]));
+    }
+
+    /// Sets the `CK_ULONG` `t`.
+    pub fn set_ulong(&mut self, t: CK_ATTRIBUTE_TYPE, v: CK_ULONG) {
+        self.insert(t, Value::new(t, &v.to_ne_bytes()));
+    }
+
+    fn insert(&mut self, t: CK_ATTRIBUTE_TYPE, v: Value) {
         if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
-            self.signing = Arc::default();
-            self.aead = Arc::default();
+            self.cache = Arc::default();
         }
-        self.attrs.insert(t, Zeroizing::new(v));
+        self.attrs.insert(t, v);
     }
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
         if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
-            self.signing = Arc::default();
-            self.aead = Arc::default();
+            self.cache = Arc::default();
         }
         self.attrs.remove(&t);
     }
@@ -86,18 +186,28 @@ impl Object {
     /// algorithm follows from the key type and length, which the caller
     /// checked).
     pub fn aead_key(&self, alg: AeadAlg) -> Result<Arc<AeadKey>> {
-        if let Some(key) = self.aead.get().filter(|k| k.algorithm() == alg) {
+        if let Some(key) = self.cache.aead.get().filter(|k| k.algorithm() == alg) {
             return Ok(key.clone());
         }
         let key = Arc::new(AeadKey::new(alg, self.secret_value()?)?);
-        let _ = self.aead.set(key.clone());
+        let _ = self.cache.aead.set(key.clone());
+        Ok(key)
+    }
+
+    /// The HMAC key of this secret key over `alg`, keyed once.
+    pub fn hmac_key(&self, alg: HashAlg) -> Result<Arc<KeyedHmac>> {
+        if let Some(key) = self.cache.hmac.get().filter(|k| k.algorithm() == alg) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(KeyedHmac::new(alg, self.secret_value()?));
+        let _ = self.cache.hmac.set(key.clone());
         Ok(key)
     }
 
     /// The ECDSA signing key of this EC private key on `curve`, parsed and
     /// validated once.
     pub fn ec_signing_key(&self, curve: Curve) -> Result<Arc<SigningKey>> {
-        if let Some(key) = self.signing.get() {
+        if let Some(key) = self.cache.signing.get() {
             return Ok(key.clone());
         }
         let key = Arc::new(SigningKey::from_ec_scalar(
@@ -105,7 +215,7 @@ impl Object {
             self.secret_value()?,
             None,
         )?);
-        let _ = self.signing.set(key.clone());
+        let _ = self.cache.signing.set(key.clone());
         Ok(key)
     }
 
@@ -167,17 +277,20 @@ impl Object {
         let mut secret = Object::new();
         for (t, v) in self.iter() {
             if attributes::is_secret(class, t) {
-                secret.set(t, v.to_vec());
+                secret.set_bytes(t, v);
             } else {
-                public.set(t, v.to_vec());
+                public.set_bytes(t, v);
             }
         }
         (public, secret)
     }
 
     /// Adds every attribute of `other`.
-    pub fn merge(&mut self, other: Object) {
-        self.attrs.extend(other.attrs);
+    pub fn merge(&mut self, mut other: Object) {
+        let attrs = core::mem::take(&mut other.attrs);
+        for (t, v) in attrs {
+            self.insert(t, v);
+        }
     }
 
     /// Serialises: for each attribute, type (u64 LE), length (u32 LE),
@@ -221,7 +334,7 @@ mod tests {
     #[test]
     fn serialize_round_trip_and_truncation() {
         let mut o = Object::new();
-        o.set(CKA_CLASS, ulong_bytes(CKO_SECRET_KEY));
+        o.set_ulong(CKA_CLASS, CKO_SECRET_KEY);
         o.set(CKA_VALUE, vec![1, 2, 3]);
         o.set(CKA_LABEL, vec![]);
         let s = o.serialize();
@@ -240,7 +353,7 @@ mod tests {
     #[test]
     fn split_puts_secret_value_apart() {
         let mut o = Object::new();
-        o.set(CKA_CLASS, ulong_bytes(CKO_PRIVATE_KEY));
+        o.set_ulong(CKA_CLASS, CKO_PRIVATE_KEY);
         o.set(CKA_VALUE, vec![9; 32]);
         o.set(CKA_LABEL, b"k".to_vec());
         let (p, s) = o.split_secret();

@@ -57,6 +57,14 @@ unsafe fn step(
     out: *mut u8,
     out_len: *mut CK_ULONG,
 ) -> CK_RV {
+    if single && which <= 1 {
+        if let Some((p, n)) = input {
+            // SAFETY: forwarded contract.
+            if let Some(rv) = unsafe { cipher_direct(h, which == 0, p, n, out, out_len) } {
+                return rv;
+            }
+        }
+    }
     let r = (|| {
         let lib = library::get()?;
         // SAFETY: per contract.
@@ -80,6 +88,54 @@ unsafe fn step(
     })();
     // SAFETY: per contract.
     unsafe { deliver(r, out, out_len) }
+}
+
+/// Single-part `C_Encrypt` / `C_Decrypt` straight into the caller's
+/// buffer (AEADs: one copy, no intermediate buffer to wipe). `None` when
+/// the general path must answer: NULL or overlapping buffers, or a cipher
+/// or buffer size the direct path does not take.
+///
+/// # Safety
+/// `input` valid for `n` bytes; `out` NULL or valid for `*out_len` bytes;
+/// `out_len` NULL or valid.
+unsafe fn cipher_direct(
+    h: CK_SESSION_HANDLE,
+    encrypt: bool,
+    input: *const u8,
+    n: CK_ULONG,
+    out: *mut u8,
+    out_len: *mut CK_ULONG,
+) -> Option<CK_RV> {
+    if input.is_null() || out.is_null() || out_len.is_null() {
+        return None;
+    }
+    // SAFETY: checked non-NULL; valid by contract.
+    let cap = unsafe { *out_len } as usize;
+    let (n, a, b) = (n as usize, input as usize, out as usize);
+    // Overlapping buffers (in-place use) cannot be borrowed as a shared
+    // and an exclusive slice at once: the general path copies first.
+    if a < b.checked_add(cap)? && b < a.checked_add(n)? {
+        return None;
+    }
+    // SAFETY: `input` is valid for `n` bytes and `out` for `cap` bytes by
+    // contract, both non-NULL, and the two ranges do not overlap (checked
+    // above), so a shared and an exclusive slice may coexist.
+    let (data, dst) = unsafe {
+        (
+            core::slice::from_raw_parts(input, n),
+            core::slice::from_raw_parts_mut(out, cap),
+        )
+    };
+    let r = library::get().and_then(|lib| lib.cipher_into(h, encrypt, data, dst));
+    match r {
+        Ok(None) => None,
+        Ok(Some(len)) => {
+            // SAFETY: checked non-NULL; valid by contract.
+            unsafe { *out_len = len as CK_ULONG };
+            Some(CKR_OK)
+        }
+        Err(e) => Some(e.rv()),
+    }
 }
 
 /// `C_Encrypt`.

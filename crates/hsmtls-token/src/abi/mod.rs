@@ -386,6 +386,8 @@ unsafe fn deliver(r: Result<Produced>, out: *mut u8, out_len: *mut CK_ULONG) -> 
                 unsafe { core::ptr::copy_nonoverlapping(d.as_ptr(), out, d.len()) };
             }
             *len = d.len() as CK_ULONG;
+            // Record-sized outputs: wipe at memset speed, not byte-wise.
+            hsmtls_crypto::wipe::release(d);
             CKR_OK
         }
     }

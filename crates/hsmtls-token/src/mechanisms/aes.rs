@@ -96,6 +96,24 @@ impl Cipher for Gcm {
             self.buf.len().saturating_sub(TAG_LEN)
         }
     }
+    fn single_into(&mut self, input: &[u8], out: &mut [u8]) -> Option<Result<usize>> {
+        // Only a fresh operation, and only a buffer that fits: everything
+        // else (length queries, short buffers) takes the general path.
+        if !self.buf.is_empty() {
+            return None;
+        }
+        if self.encrypt {
+            (out.len() >= input.len() + TAG_LEN)
+                .then(|| Ok(self.key.seal_to(self.nonce, &self.aad, input, out)?))
+        } else {
+            let n = input.len().checked_sub(TAG_LEN)?;
+            (out.len() >= n).then(|| {
+                self.key
+                    .open_to(self.nonce, &self.aad, input, out)
+                    .map_err(|_| Error::new(CKR_AEAD_DECRYPT_FAILED))
+            })
+        }
+    }
 }
 
 /// Starts AES-GCM encryption.

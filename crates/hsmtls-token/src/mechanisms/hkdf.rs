@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 
 use super::{hash_of, require_key_type, secret, Derived, DerivedKey, Mechanism, Param};
 use crate::error::{err, Result};
-use crate::object::{bool_bytes, Object};
+use crate::object::Object;
 
 /// `HkdfLabel.label` values (RFC 8446 §7.1, with the `"tls13 "` prefix)
 /// whose outputs `CKM_HKDF_DATA` may return from a protected key.
@@ -194,7 +194,7 @@ pub fn data(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let mut computed = Object::new();
     computed.set(CKA_VALUE, value.to_vec());
     if !tpl.has(CKA_PRIVATE) {
-        computed.set(CKA_PRIVATE, bool_bytes(true));
+        computed.set_bool(CKA_PRIVATE, true);
     }
     Ok(Derived::Data(computed))
 }

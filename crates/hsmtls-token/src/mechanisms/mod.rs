@@ -203,6 +203,13 @@ pub trait Cipher: Send {
     fn update_len(&self, n: usize) -> usize;
     /// An upper bound of the output of `finish()`.
     fn final_len(&self) -> usize;
+    /// A whole single-part operation written straight into the caller's
+    /// buffer, when this cipher can and `out` is large enough: the output
+    /// length. `None` leaves the operation untouched for the general
+    /// `update` + `finish` path (which also answers the length queries).
+    fn single_into(&mut self, _input: &[u8], _out: &mut [u8]) -> Option<Result<usize>> {
+        None
+    }
 }
 
 /// A running digest.

@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 use super::{hash_of, require_key_type, Cipher, Derived, Mechanism, Param, Sign, Verify};
 use crate::error::{err, Error, Result};
-use crate::object::{ulong_bytes, Object};
+use crate::object::Object;
 
 /// The only public exponent generated: 65537.
 const F4: [u8; 3] = [1, 0, 1];
@@ -81,7 +81,7 @@ pub fn generate_key_pair(
     let mut pubo = Object::new();
     pubo.set(CKA_MODULUS, c.n.clone());
     pubo.set(CKA_PUBLIC_EXPONENT, e.clone());
-    pubo.set(CKA_MODULUS_BITS, ulong_bytes(bits as CK_ULONG));
+    pubo.set_ulong(CKA_MODULUS_BITS, bits as CK_ULONG);
     let mut privo = Object::new();
     privo.set(CKA_MODULUS, c.n.clone());
     privo.set(

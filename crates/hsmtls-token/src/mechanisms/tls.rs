@@ -30,7 +30,7 @@ use crate::abi::consts::{
 };
 use crate::attributes::TLS_MASTER_SECRET_MECHANISMS;
 use crate::error::{err, Error, Result};
-use crate::object::{bool_bytes, ulong_bytes, Object};
+use crate::object::{ulong_bytes, Object};
 
 /// Length of a master secret and of an RSA pre-master secret.
 pub const MASTER_SECRET_LEN: usize = 48;
@@ -239,12 +239,12 @@ pub fn key_and_mac_derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<
             return None;
         }
         let mut t = Object::new();
-        t.set(CKA_CLASS, ulong_bytes(CKO_SECRET_KEY));
-        t.set(CKA_KEY_TYPE, ulong_bytes(CKK_GENERIC_SECRET));
-        t.set(CKA_SIGN, bool_bytes(true));
-        t.set(CKA_VERIFY, bool_bytes(true));
-        t.set(CKA_SENSITIVE, bool_bytes(base.bool(CKA_SENSITIVE)));
-        t.set(CKA_EXTRACTABLE, bool_bytes(base.bool(CKA_EXTRACTABLE)));
+        t.set_ulong(CKA_CLASS, CKO_SECRET_KEY);
+        t.set_ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+        t.set_bool(CKA_SIGN, true);
+        t.set_bool(CKA_VERIFY, true);
+        t.set_bool(CKA_SENSITIVE, base.bool(CKA_SENSITIVE));
+        t.set_bool(CKA_EXTRACTABLE, base.bool(CKA_EXTRACTABLE));
         let mut computed = Object::new();
         computed.set(CKA_VALUE, v);
         Some(DerivedKey {
