@@ -15,7 +15,7 @@ use cryptoki_sys::*;
 
 use crate::error::{err, Result};
 use crate::mechanisms::{ec, ecx};
-use crate::object::{bool_bytes, ulong_bytes, Object};
+use crate::object::{ulong_bytes, Object};
 
 /// How an attribute's value is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,10 +243,11 @@ pub fn valid_for(
 /// `CKR_ATTRIBUTE_TYPE_INVALID`, wrong lengths
 /// `CKR_ATTRIBUTE_VALUE_INVALID`, the same type twice with different
 /// values `CKR_TEMPLATE_INCONSISTENT`. Booleans are normalised to 0/1.
-pub fn parse_template(attrs: Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>) -> Result<Object> {
+pub fn parse_template(attrs: &[(CK_ATTRIBUTE_TYPE, &[u8])]) -> Result<Object> {
     let mut out = Object::new();
-    for (t, mut v) in attrs {
-        let ok = match kind(t) {
+    for &(t, v) in attrs {
+        let k = kind(t);
+        let ok = match k {
             None => return err(CKR_ATTRIBUTE_TYPE_INVALID),
             Some(Kind::Bool) => v.len() == 1,
             Some(Kind::Ulong) => v.len() == 8,
@@ -257,15 +258,18 @@ pub fn parse_template(attrs: Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>) -> Result<Object
         if !ok {
             return err(CKR_ATTRIBUTE_VALUE_INVALID);
         }
-        if kind(t) == Some(Kind::Bool) {
-            v = bool_bytes(v[0] != 0);
-        }
+        let normalised = [u8::from(v.first().is_some_and(|&b| b != 0))];
+        let v = if k == Some(Kind::Bool) {
+            &normalised[..]
+        } else {
+            v
+        };
         if let Some(prev) = out.get(t) {
-            if prev != v.as_slice() {
+            if prev != v {
                 return err(CKR_TEMPLATE_INCONSISTENT);
             }
         }
-        out.set(t, v);
+        out.set_bytes(t, v);
     }
     Ok(out)
 }
@@ -480,7 +484,7 @@ pub fn build_object(
     }
     // The caller's values over the defaults.
     for (t, v) in tpl.iter() {
-        obj.set(t, v.to_vec());
+        obj.set_bytes(t, v);
     }
     // A key made for wrapping is not an encryption key unless asked.
     if class == CKO_SECRET_KEY && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP)) {
@@ -497,7 +501,7 @@ pub fn build_object(
         if generated && tpl.has(t) && tpl.get(t) != Some(v) && t != CKA_EC_PARAMS {
             return err(CKR_TEMPLATE_INCONSISTENT);
         }
-        obj.set(t, v.to_vec());
+        obj.set_bytes(t, v);
     }
     if generated && (tpl.has(CKA_VALUE) || tpl.has(CKA_EC_POINT)) {
         return err(CKR_TEMPLATE_INCONSISTENT);
@@ -680,7 +684,9 @@ mod tests {
     use super::*;
 
     fn tpl(attrs: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<Object> {
-        parse_template(attrs.to_vec())
+        let borrowed: Vec<(CK_ATTRIBUTE_TYPE, &[u8])> =
+            attrs.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        parse_template(&borrowed)
     }
 
     #[test]

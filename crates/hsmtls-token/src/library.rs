@@ -986,7 +986,7 @@ impl Library {
             tpl.remove(CKA_VALUE_LEN);
         }
         let mut computed = Object::new();
-        computed.set(CKA_VALUE, value.to_vec());
+        computed.set_bytes(CKA_VALUE, &value);
         let obj =
             attributes::build_object(&tpl, Origin::Create, Some(CKO_SECRET_KEY), None, computed)?;
         Self::new_key_object(&mut t, h, rw, obj)
@@ -1070,6 +1070,6 @@ fn finish_step<T: ?Sized>(
 /// Applies an already checked template to an object.
 fn apply_changes(obj: &mut Object, tpl: &Object) {
     for (a, v) in tpl.iter() {
-        obj.set(a, v.to_vec());
+        obj.set_bytes(a, v);
     }
 }

@@ -58,14 +58,14 @@ unsafe fn bytes<'a>(p: *const u8, len: CK_ULONG) -> Result<&'a [u8]> {
     Ok(unsafe { core::slice::from_raw_parts(p, len as usize) })
 }
 
-/// Copies a template (`CK_ATTRIBUTE` array) into owned values.
+/// Copies a template (`CK_ATTRIBUTE` array) into an object.
 ///
 /// # Safety
 /// `p` must be NULL or point to `n` attributes whose `pValue` are valid for
 /// `ulValueLen` bytes.
 unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object::Object> {
     if n == 0 {
-        return crate::attributes::parse_template(Vec::new());
+        return crate::attributes::parse_template(&[]);
     }
     if p.is_null() {
         return Err(BAD);
@@ -76,9 +76,9 @@ unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object:
     for a in attrs {
         // SAFETY: each `pValue` is valid for `ulValueLen` bytes (contract).
         let v = unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }?;
-        out.push((a.type_, v.to_vec()));
+        out.push((a.type_, v));
     }
-    crate::attributes::parse_template(out)
+    crate::attributes::parse_template(&out)
 }
 
 /// Reads a `T` parameter of exactly `size_of::<T>()` bytes.

@@ -177,11 +177,11 @@ pub fn generate_key_pair(
     }
     let public = public.ok_or(Error::new(CKR_DEVICE_ERROR))?;
     let mut pubo = Object::new();
-    pubo.set(CKA_EC_PARAMS, params.to_vec());
+    pubo.set_bytes(CKA_EC_PARAMS, params);
     pubo.set(CKA_EC_POINT, normalize_point(curve, &public)?);
     let mut privo = Object::new();
-    privo.set(CKA_EC_PARAMS, params.to_vec());
-    privo.set(CKA_VALUE, d.to_vec());
+    privo.set_bytes(CKA_EC_PARAMS, params);
+    privo.set_bytes(CKA_VALUE, &d);
     Ok((CKK_EC, pubo, privo))
 }
 

@@ -111,11 +111,11 @@ fn generate(
     hsmtls_crypto::fill_random(&mut value)?;
     let point = public_of(kt, &value).map_err(|_| Error::new(CKR_DEVICE_ERROR))?;
     let mut pubo = Object::new();
-    pubo.set(CKA_EC_PARAMS, params.to_vec());
+    pubo.set_bytes(CKA_EC_PARAMS, params);
     pubo.set(CKA_EC_POINT, normalize_public(&point)?);
     let mut privo = Object::new();
-    privo.set(CKA_EC_PARAMS, params.to_vec());
-    privo.set(CKA_VALUE, value.to_vec());
+    privo.set_bytes(CKA_EC_PARAMS, params);
+    privo.set_bytes(CKA_VALUE, &value);
     Ok((kt, pubo, privo))
 }
 

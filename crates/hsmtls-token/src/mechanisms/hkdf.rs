@@ -144,7 +144,7 @@ pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let p = params(m)?;
     let value = compute(p, ikm(base)?, tpl.ulong(CKA_VALUE_LEN))?;
     let mut computed = Object::new();
-    computed.set(CKA_VALUE, value.to_vec());
+    computed.set_bytes(CKA_VALUE, &value);
     Ok(Derived::Key(
         DerivedKey {
             computed,
@@ -192,7 +192,7 @@ pub fn data(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     }
     let value = compute(p, ikm, len)?;
     let mut computed = Object::new();
-    computed.set(CKA_VALUE, value.to_vec());
+    computed.set_bytes(CKA_VALUE, &value);
     if !tpl.has(CKA_PRIVATE) {
         computed.set_bool(CKA_PRIVATE, true);
     }

@@ -92,7 +92,7 @@ pub fn generate_key_pair(
         .into_iter()
         .zip([&c.d, &c.p, &c.q, &c.dp, &c.dq, &c.qinv])
     {
-        privo.set(t, v.to_vec());
+        privo.set_bytes(t, v);
     }
     Ok((CKK_RSA, pubo, privo))
 }

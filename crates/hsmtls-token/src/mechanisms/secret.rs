@@ -23,7 +23,7 @@ fn random_value(len: usize) -> Result<Object> {
     let mut v = Zeroizing::new(vec![0u8; len]);
     hsmtls_crypto::fill_random(&mut v)?;
     let mut o = Object::new();
-    o.set(CKA_VALUE, v.to_vec());
+    o.set_bytes(CKA_VALUE, &v);
     Ok(o)
 }
 

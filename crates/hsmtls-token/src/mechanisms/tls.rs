@@ -76,7 +76,7 @@ pub(crate) fn master_key(value: &[u8], tpl: &Object) -> Result<DerivedKey> {
         return err(CKR_TEMPLATE_INCONSISTENT);
     }
     let mut computed = Object::new();
-    computed.set(CKA_VALUE, value.to_vec());
+    computed.set_bytes(CKA_VALUE, value);
     if tpl.allowed_mechanisms().is_none() {
         let list: Vec<u8> = TLS_MASTER_SECRET_MECHANISMS
             .iter()
@@ -313,7 +313,7 @@ pub fn kdf(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let mut out = Zeroizing::new(vec![0u8; len]);
     tls12_prf(alg, ms, label, &seed, &mut out);
     let mut computed = Object::new();
-    computed.set(CKA_VALUE, out.to_vec());
+    computed.set_bytes(CKA_VALUE, &out);
     Ok(Derived::Key(
         DerivedKey {
             computed,
@@ -427,7 +427,7 @@ pub fn pre_master_key_gen(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, O
     v[0] = major;
     v[1] = minor;
     let mut o = Object::new();
-    o.set(CKA_VALUE, v.to_vec());
+    o.set_bytes(CKA_VALUE, &v);
     Ok((CKK_GENERIC_SECRET, o))
 }
 
