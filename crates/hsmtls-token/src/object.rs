@@ -115,11 +115,6 @@ impl core::fmt::Debug for Object {
     }
 }
 
-/// A `CK_BBOOL` as stored.
-pub fn bool_bytes(b: bool) -> Vec<u8> {
-    vec![u8::from(b)]
-}
-
 /// A `CK_ULONG` as stored.
 pub fn ulong_bytes(v: CK_ULONG) -> Vec<u8> {
     v.to_ne_bytes().to_vec()
