@@ -107,6 +107,12 @@ struct KeyCache {
     hmac: OnceLock<Arc<KeyedHmac>>,
 }
 
+impl KeyCache {
+    fn is_empty(&self) -> bool {
+        self.signing.get().is_none() && self.aead.get().is_none() && self.hmac.get().is_none()
+    }
+}
+
 impl core::fmt::Debug for Object {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Object")
@@ -164,15 +170,24 @@ impl Object {
 
     fn insert(&mut self, t: CK_ATTRIBUTE_TYPE, v: Value) {
         if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
-            self.cache = Arc::default();
+            self.reset_cache();
         }
         self.attrs.insert(t, v);
+    }
+
+    /// Forgets the scheduled keys (the key material changed). An empty
+    /// cache no clone shares is kept: building an object sets its key
+    /// type and value without allocating a new cache each time.
+    fn reset_cache(&mut self) {
+        if Arc::strong_count(&self.cache) > 1 || !self.cache.is_empty() {
+            self.cache = Arc::default();
+        }
     }
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
         if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
-            self.cache = Arc::default();
+            self.reset_cache();
         }
         self.attrs.remove(&t);
     }
