@@ -234,6 +234,12 @@ impl KeyedHmac {
         self.alg
     }
 
+    /// The MAC of the concatenated `parts` into `out`; returns its
+    /// length (the hash's output length).
+    pub fn mac_into(&self, parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
+        self.pads.mac(parts, out)
+    }
+
     /// A MAC in progress.
     pub fn start(&self) -> HmacContext {
         HmacContext {
@@ -261,6 +267,11 @@ impl HmacContext {
     /// Absorbs `data`.
     pub fn update(&mut self, data: &[u8]) {
         self.stream.update(data);
+    }
+
+    /// The tag into `out`; returns its length (the hash's output length).
+    pub fn finish_into(mut self, out: &mut [u8; 64]) -> usize {
+        self.stream.finish(out)
     }
 
     /// The tag (the hash's output length), wiped when dropped.

@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use crate::error::CryptoError;
-use crate::hash::{HashAlg, HmacKey};
+use crate::hash::{HashAlg, KeyedHmac};
 
 /// `HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM)` (RFC 5869 §2.2). An
 /// empty `salt` means `Hash.length` zero bytes, as the RFC says.
@@ -14,30 +14,40 @@ pub fn extract(alg: HashAlg, salt: &[u8], ikm: &[u8]) -> Zeroizing<Vec<u8>> {
     } else {
         salt
     };
-    HmacKey::new(alg, salt).sign(&[ikm])
+    let mut tag = Zeroizing::new([0u8; 64]);
+    let n = KeyedHmac::new(alg, salt).mac_into(&[ikm], &mut tag);
+    Zeroizing::new(tag[..n].to_vec())
 }
 
 /// `HKDF-Expand(PRK, info, L)` (RFC 5869 §2.3) into `out`.
 pub fn expand(alg: HashAlg, prk: &[u8], info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError> {
-    let hlen = alg.output_len();
+    expand_keyed(&KeyedHmac::new(alg, prk), info, out)
+}
+
+/// `HKDF-Expand` with the PRK already keyed (a secret expanded several
+/// times, as TLS 1.3 expands each traffic secret into key, IV and
+/// Finished key, keys HMAC once).
+pub fn expand_keyed(prk: &KeyedHmac, info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError> {
+    let hlen = prk.algorithm().output_len();
     if out.len() > 255 * hlen {
         return Err(CryptoError::InvalidParameter(
             "HKDF output longer than 255 blocks",
         ));
     }
-    let key = HmacKey::new(alg, prk);
-    let mut previous: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    let mut block = Zeroizing::new([0u8; 64]);
     for (i, chunk) in out.chunks_mut(hlen).enumerate() {
         // T(i) = HMAC(PRK, T(i-1) | info | i), i from 1; `i + 1 <= 255`
         // by the length check above.
-        let counter = [(i + 1) as u8];
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(info.len() + 2);
-        parts.push(&previous);
-        parts.extend_from_slice(info);
-        parts.push(&counter);
-        let block = key.sign(&parts);
+        let mut ctx = prk.start();
+        if i > 0 {
+            ctx.update(&block[..hlen]);
+        }
+        for part in info {
+            ctx.update(part);
+        }
+        ctx.update(&[(i + 1) as u8]);
+        ctx.finish_into(&mut block);
         chunk.copy_from_slice(&block[..chunk.len()]);
-        previous = block;
     }
     Ok(())
 }

@@ -97,10 +97,13 @@ fn params(m: &Mechanism) -> Result<&HkdfParams> {
     }
 }
 
-/// HKDF of `ikm` per `p`; `len` is `CKA_VALUE_LEN` of the template.
-fn compute(p: &HkdfParams, ikm: &[u8], len: Option<CK_ULONG>) -> Result<Zeroizing<Vec<u8>>> {
+/// HKDF with `base`'s value as the IKM per `p`; `len` is `CKA_VALUE_LEN`
+/// of the template. An expand-only derivation keys HMAC with the base
+/// key's cached states (TLS 1.3 expands each secret several times).
+fn compute(p: &HkdfParams, base: &Object, len: Option<CK_ULONG>) -> Result<Zeroizing<Vec<u8>>> {
     let alg = hash_of(p.prf)?;
     let hlen = alg.output_len();
+    let ikm = ikm(base)?;
     let prk = if p.extract {
         let salt: &[u8] = match &p.salt {
             Salt::Null => &[],
@@ -108,15 +111,15 @@ fn compute(p: &HkdfParams, ikm: &[u8], len: Option<CK_ULONG>) -> Result<Zeroizin
             Salt::Resolved { value, .. } => &value.0,
             Salt::Key(_) => return err(CKR_MECHANISM_PARAM_INVALID),
         };
-        hkdf::extract(alg, salt, ikm)
+        Some(hkdf::extract(alg, salt, ikm))
     } else {
-        Zeroizing::new(ikm.to_vec())
+        None
     };
     if !p.expand {
         if len.is_some_and(|n| n as usize != hlen) {
             return err(CKR_TEMPLATE_INCONSISTENT);
         }
-        return Ok(prk);
+        return Ok(prk.unwrap_or_else(|| Zeroizing::new(ikm.to_vec())));
     }
     let len = match len {
         None => return err(CKR_TEMPLATE_INCOMPLETE),
@@ -125,7 +128,10 @@ fn compute(p: &HkdfParams, ikm: &[u8], len: Option<CK_ULONG>) -> Result<Zeroizin
         Some(n) => n as usize,
     };
     let mut out = Zeroizing::new(vec![0u8; len]);
-    hkdf::expand(alg, &prk, &[&p.info], &mut out)?;
+    match prk {
+        Some(prk) => hkdf::expand(alg, &prk, &[&p.info], &mut out)?,
+        None => hkdf::expand_keyed(&*base.hmac_key(alg)?, &[&p.info], &mut out)?,
+    }
     Ok(out)
 }
 
@@ -142,7 +148,7 @@ fn ikm(base: &Object) -> Result<&[u8]> {
 /// type) with the HKDF output as its value.
 pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let p = params(m)?;
-    let value = compute(p, ikm(base)?, tpl.ulong(CKA_VALUE_LEN))?;
+    let value = compute(p, base, tpl.ulong(CKA_VALUE_LEN))?;
     let mut computed = Object::new();
     computed.set_bytes(CKA_VALUE, &value);
     Ok(Derived::Key(
@@ -182,7 +188,7 @@ fn public_output(p: &HkdfParams, len: Option<CK_ULONG>) -> bool {
 /// (private unless the template says otherwise).
 pub fn data(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let p = params(m)?;
-    let ikm = ikm(base)?;
+    ikm(base)?;
     let len = tpl.ulong(CKA_VALUE_LEN);
     let protected = base.bool(CKA_SENSITIVE)
         || !base.bool(CKA_EXTRACTABLE)
@@ -190,7 +196,7 @@ pub fn data(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     if protected && !public_output(p, len) {
         return err(CKR_KEY_FUNCTION_NOT_PERMITTED);
     }
-    let value = compute(p, ikm, len)?;
+    let value = compute(p, base, len)?;
     let mut computed = Object::new();
     computed.set_bytes(CKA_VALUE, &value);
     if !tpl.has(CKA_PRIVATE) {
@@ -235,27 +241,56 @@ mod tests {
         assert!(!public_output(&p(false, true, Salt::Null, &key), Some(16)));
     }
 
+    fn key(value: &[u8]) -> Object {
+        let mut o = Object::new();
+        o.set_ulong(CKA_CLASS, CKO_SECRET_KEY);
+        o.set_ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+        o.set_bytes(CKA_VALUE, value);
+        o
+    }
+
+    #[test]
+    fn expand_only_uses_the_same_hmac_as_plain_hkdf() {
+        let base = key(&[0x42; 32]);
+        let info = hkdf::hkdf_label(16, b"key", b"").unwrap();
+        let mut want = [0u8; 16];
+        hkdf::expand(
+            hsmtls_crypto::hash::HashAlg::Sha256,
+            &[0x42; 32],
+            &[&info],
+            &mut want,
+        )
+        .unwrap();
+        let expand = p(false, true, Salt::Null, &info);
+        // Twice: the second run takes the key's cached HMAC states.
+        for _ in 0..2 {
+            assert_eq!(&compute(&expand, &base, Some(16)).unwrap()[..], &want[..]);
+        }
+    }
+
     #[test]
     fn lengths() {
+        let k = key(b"k");
+        let k = &k;
         let both = p(true, true, Salt::Data(vec![1; 4]), b"x");
-        assert_eq!(compute(&both, b"k", Some(42)).unwrap().len(), 42);
+        assert_eq!(compute(&both, k, Some(42)).unwrap().len(), 42);
         assert_eq!(
-            compute(&both, b"k", None).unwrap_err().rv(),
+            compute(&both, k, None).unwrap_err().rv(),
             CKR_TEMPLATE_INCOMPLETE
         );
         assert_eq!(
-            compute(&both, b"k", Some(255 * 32 + 1)).unwrap_err().rv(),
+            compute(&both, k, Some(255 * 32 + 1)).unwrap_err().rv(),
             CKR_KEY_SIZE_RANGE
         );
         let extract = p(true, false, Salt::Null, b"");
-        assert_eq!(compute(&extract, b"k", None).unwrap().len(), 32);
+        assert_eq!(compute(&extract, k, None).unwrap().len(), 32);
         assert_eq!(
-            compute(&extract, b"k", Some(16)).unwrap_err().rv(),
+            compute(&extract, k, Some(16)).unwrap_err().rv(),
             CKR_TEMPLATE_INCONSISTENT
         );
         let unresolved = p(true, false, Salt::Key(5), b"");
         assert_eq!(
-            compute(&unresolved, b"k", None).unwrap_err().rv(),
+            compute(&unresolved, k, None).unwrap_err().rv(),
             CKR_MECHANISM_PARAM_INVALID
         );
         let debug = format!(
