@@ -11,11 +11,13 @@
 //! default to false, the other usage flags to true.
 //! `CKA_ALLOWED_MECHANISMS` cannot be changed after creation.
 
+use std::sync::OnceLock;
+
 use cryptoki_sys::*;
 
 use crate::error::{err, Result};
 use crate::mechanisms::{ec, ecx};
-use crate::object::{ulong_bytes, Object};
+use crate::object::Object;
 
 /// How an attribute's value is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,91 +398,22 @@ pub fn build_object(
             return err(CKR_ATTRIBUTE_READ_ONLY);
         }
     }
-    let mut obj = Object::new();
     let secretish = matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY);
-    obj.set_ulong(CKA_CLASS, class);
-    obj.set_bool(CKA_TOKEN, false);
-    obj.set_bool(CKA_PRIVATE, secretish);
-    obj.set_bool(CKA_MODIFIABLE, true);
-    obj.set_bool(CKA_COPYABLE, true);
-    obj.set_bool(CKA_DESTROYABLE, true);
-    obj.set_bytes(CKA_LABEL, &[]);
-    match class {
-        CKO_DATA => {
-            obj.set_bytes(CKA_APPLICATION, &[]);
-            obj.set_bytes(CKA_OBJECT_ID, &[]);
-            obj.set_bytes(CKA_VALUE, &[]);
+    if class == CKO_CERTIFICATE {
+        if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
+            return err(if tpl.has(CKA_CERTIFICATE_TYPE) {
+                CKR_ATTRIBUTE_VALUE_INVALID
+            } else {
+                CKR_TEMPLATE_INCOMPLETE
+            });
         }
-        CKO_CERTIFICATE => {
-            if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
-                return err(if tpl.has(CKA_CERTIFICATE_TYPE) {
-                    CKR_ATTRIBUTE_VALUE_INVALID
-                } else {
-                    CKR_TEMPLATE_INCOMPLETE
-                });
-            }
-            if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
-                return err(CKR_TEMPLATE_INCOMPLETE);
-            }
-            obj.set_bool(CKA_TRUSTED, false);
-            obj.set_ulong(CKA_CERTIFICATE_CATEGORY, 0);
-            for t in [
-                CKA_ID,
-                CKA_ISSUER,
-                CKA_SERIAL_NUMBER,
-                CKA_START_DATE,
-                CKA_END_DATE,
-            ] {
-                obj.set_bytes(t, &[]);
-            }
+        if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
+            return err(CKR_TEMPLATE_INCOMPLETE);
         }
-        _ => {
-            obj.set(
-                CKA_KEY_TYPE,
-                ulong_bytes(key_type.unwrap_or(CKK_GENERIC_SECRET)),
-            );
-            for t in [CKA_ID, CKA_START_DATE, CKA_END_DATE, CKA_ALLOWED_MECHANISMS] {
-                obj.set_bytes(t, &[]);
-            }
-            obj.set_bool(CKA_DERIVE, false);
-            let public_usage: &[(CK_ATTRIBUTE_TYPE, bool)] = match class {
-                CKO_PUBLIC_KEY => &[
-                    (CKA_ENCRYPT, true),
-                    (CKA_VERIFY, true),
-                    (CKA_VERIFY_RECOVER, false),
-                    (CKA_WRAP, false),
-                    (CKA_TRUSTED, false),
-                ],
-                CKO_PRIVATE_KEY => &[
-                    (CKA_DECRYPT, true),
-                    (CKA_SIGN, true),
-                    (CKA_SIGN_RECOVER, false),
-                    (CKA_UNWRAP, false),
-                    (CKA_WRAP_WITH_TRUSTED, false),
-                    (CKA_ALWAYS_AUTHENTICATE, false),
-                    (CKA_SENSITIVE, true),
-                    (CKA_EXTRACTABLE, false),
-                ],
-                _ => &[
-                    (CKA_ENCRYPT, true),
-                    (CKA_DECRYPT, true),
-                    (CKA_SIGN, true),
-                    (CKA_VERIFY, true),
-                    (CKA_WRAP, false),
-                    (CKA_UNWRAP, false),
-                    (CKA_WRAP_WITH_TRUSTED, false),
-                    (CKA_TRUSTED, false),
-                    (CKA_SENSITIVE, true),
-                    (CKA_EXTRACTABLE, false),
-                ],
-            };
-            for &(t, v) in public_usage {
-                obj.set_bool(t, v);
-            }
-            if matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
-                obj.set_bytes(CKA_SUBJECT, &[]);
-            }
-        }
+    }
+    let mut obj = defaults(class);
+    if is_key {
+        obj.set_ulong(CKA_KEY_TYPE, key_type.unwrap_or(CKK_GENERIC_SECRET));
     }
     // The caller's values over the defaults.
     for (t, v) in tpl.iter() {
@@ -545,6 +478,102 @@ pub fn build_object(
         obj.set_ulong(CKA_KEY_GEN_MECHANISM, gen_mech);
     }
     Ok(obj)
+}
+
+/// The default attributes of a new object of `class` (its key type
+/// aside), built once per class and cloned: a derived session key has
+/// some thirty attributes, and copying a finished set is much cheaper
+/// than building it attribute by attribute for every derivation.
+fn defaults(class: CK_OBJECT_CLASS) -> Object {
+    static CACHE: OnceLock<[Object; 5]> = OnceLock::new();
+    const CLASSES: [CK_OBJECT_CLASS; 5] = [
+        CKO_DATA,
+        CKO_CERTIFICATE,
+        CKO_PUBLIC_KEY,
+        CKO_PRIVATE_KEY,
+        CKO_SECRET_KEY,
+    ];
+    let all = CACHE.get_or_init(|| CLASSES.map(build_defaults));
+    match CLASSES.iter().position(|&c| c == class) {
+        Some(i) => all[i].clone_attributes(),
+        None => build_defaults(class),
+    }
+}
+
+fn build_defaults(class: CK_OBJECT_CLASS) -> Object {
+    let mut obj = Object::new();
+    let secretish = matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY);
+    obj.set_ulong(CKA_CLASS, class);
+    obj.set_bool(CKA_TOKEN, false);
+    obj.set_bool(CKA_PRIVATE, secretish);
+    obj.set_bool(CKA_MODIFIABLE, true);
+    obj.set_bool(CKA_COPYABLE, true);
+    obj.set_bool(CKA_DESTROYABLE, true);
+    obj.set_bytes(CKA_LABEL, &[]);
+    match class {
+        CKO_DATA => {
+            obj.set_bytes(CKA_APPLICATION, &[]);
+            obj.set_bytes(CKA_OBJECT_ID, &[]);
+            obj.set_bytes(CKA_VALUE, &[]);
+        }
+        CKO_CERTIFICATE => {
+            obj.set_bool(CKA_TRUSTED, false);
+            obj.set_ulong(CKA_CERTIFICATE_CATEGORY, 0);
+            for t in [
+                CKA_ID,
+                CKA_ISSUER,
+                CKA_SERIAL_NUMBER,
+                CKA_START_DATE,
+                CKA_END_DATE,
+            ] {
+                obj.set_bytes(t, &[]);
+            }
+        }
+        _ => {
+            for t in [CKA_ID, CKA_START_DATE, CKA_END_DATE, CKA_ALLOWED_MECHANISMS] {
+                obj.set_bytes(t, &[]);
+            }
+            obj.set_bool(CKA_DERIVE, false);
+            let public_usage: &[(CK_ATTRIBUTE_TYPE, bool)] = match class {
+                CKO_PUBLIC_KEY => &[
+                    (CKA_ENCRYPT, true),
+                    (CKA_VERIFY, true),
+                    (CKA_VERIFY_RECOVER, false),
+                    (CKA_WRAP, false),
+                    (CKA_TRUSTED, false),
+                ],
+                CKO_PRIVATE_KEY => &[
+                    (CKA_DECRYPT, true),
+                    (CKA_SIGN, true),
+                    (CKA_SIGN_RECOVER, false),
+                    (CKA_UNWRAP, false),
+                    (CKA_WRAP_WITH_TRUSTED, false),
+                    (CKA_ALWAYS_AUTHENTICATE, false),
+                    (CKA_SENSITIVE, true),
+                    (CKA_EXTRACTABLE, false),
+                ],
+                _ => &[
+                    (CKA_ENCRYPT, true),
+                    (CKA_DECRYPT, true),
+                    (CKA_SIGN, true),
+                    (CKA_VERIFY, true),
+                    (CKA_WRAP, false),
+                    (CKA_UNWRAP, false),
+                    (CKA_WRAP_WITH_TRUSTED, false),
+                    (CKA_TRUSTED, false),
+                    (CKA_SENSITIVE, true),
+                    (CKA_EXTRACTABLE, false),
+                ],
+            };
+            for &(t, v) in public_usage {
+                obj.set_bool(t, v);
+            }
+            if matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
+                obj.set_bytes(CKA_SUBJECT, &[]);
+            }
+        }
+    }
+    obj
 }
 
 /// Checks (and normalises) the key material of a new key object.
@@ -682,6 +711,7 @@ pub const TLS_MASTER_SECRET_MECHANISMS: &[CK_MECHANISM_TYPE] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::ulong_bytes;
 
     fn tpl(attrs: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<Object> {
         let borrowed: Vec<(CK_ATTRIBUTE_TYPE, &[u8])> =

@@ -184,6 +184,15 @@ impl Object {
         }
     }
 
+    /// A copy of the attributes with a cache of its own (a template to
+    /// build new objects from, not a view of the same key).
+    pub fn clone_attributes(&self) -> Object {
+        Object {
+            attrs: self.attrs.clone(),
+            cache: Arc::default(),
+        }
+    }
+
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
         if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
