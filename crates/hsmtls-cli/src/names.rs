@@ -48,7 +48,7 @@ pub fn yes_no(b: bool) -> &'static str {
 /// and the server's `--http` page shows.
 pub fn summary(n: &hsmtls::Negotiated) -> String {
     format!(
-        "version={} suite={} group={} ems={} etm={} alpn={} resumed={}",
+        "version={} suite={} group={} ems={} etm={} alpn={} resumed={} relaxations={}",
         n.version.map(|v| v.as_str()).unwrap_or("-"),
         n.cipher_suite.map(|s| s.as_str()).unwrap_or("-"),
         n.group.map(|g| g.as_str()).unwrap_or("-"),
@@ -59,5 +59,15 @@ pub fn summary(n: &hsmtls::Negotiated) -> String {
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .unwrap_or_else(|| "-".into()),
         yes_no(n.resumed),
+        relaxations(n),
     )
+}
+
+/// The key store's relaxations in effect: `none`, or the list quoted.
+pub fn relaxations(n: &hsmtls::Negotiated) -> String {
+    if n.relaxations.is_empty() {
+        "none".into()
+    } else {
+        format!("\"{}\"", n.relaxations.join("; "))
+    }
 }

@@ -165,6 +165,8 @@ fn serve_http(tls: &mut Stream<TcpStream>, summary: &str) -> Result<(), String> 
         names::yes_no(n.encrypt_then_mac)
     ));
     body.push_str(&format!("Reused    : {}\n", names::yes_no(n.resumed)));
+    body.push_str(&format!("Key store : {}\n", n.key_store));
+    body.push_str(&format!("Relaxations: {}\n", names::relaxations(n)));
     body.push_str(&format!(
         "Client certificate: {}\n",
         names::yes_no(!n.peer_certificates.is_empty())

@@ -114,6 +114,15 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// What this store offers.
     fn capabilities(&self) -> Capabilities;
 
+    /// The named ways this store lets secrets leave its protection, as the
+    /// application allowed them (e.g. a PKCS#11 store's relaxations of its
+    /// strict policy: "software record layer (traffic keys in memory)").
+    /// Empty when every secret stays where the store keeps it. Every
+    /// connection on the store shows them in its `Negotiated`.
+    fn policy_relaxations(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Fills `out` with random bytes (`C_GenerateRandom`).
     fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError>;
 

@@ -120,6 +120,10 @@ impl KeyStore for TracingStore {
         self.inner.capabilities()
     }
 
+    fn policy_relaxations(&self) -> Vec<String> {
+        self.inner.policy_relaxations()
+    }
+
     fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
         let r = self.inner.random(level, out);
         self.record(

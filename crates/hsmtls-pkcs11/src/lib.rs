@@ -1481,6 +1481,10 @@ impl KeyStore for Pkcs11Store {
         &self.name
     }
 
+    fn policy_relaxations(&self) -> Vec<String> {
+        self.relaxations.iter().map(|r| r.to_string()).collect()
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             groups: self.plan.groups.clone(),

@@ -68,8 +68,11 @@ fn run_matrix(token_is_client: bool) {
                         let key = nss.private_key(uri).expect("the server key by URI");
                         configs(soft.clone(), auditing.clone(), key, &pki, suite, group, etm)
                     };
-                    handshake(&client, &server, etm);
-                    drop((client, server));
+                    let (c, s) = handshake(&client, &server, etm);
+                    // Strict: nothing relaxed, on either side.
+                    assert!(c.negotiated().relaxations.is_empty());
+                    assert!(s.negotiated().relaxations.is_empty());
+                    drop((c, s, client, server));
                     check_isolation(&auditing.audits(), &what);
                     assert_eq!(
                         nss.session_object_count().unwrap(),

@@ -94,7 +94,14 @@ fn softhsm_handshakes_with_software_prf() {
                 NamedGroup::secp256r1,
                 etm,
             );
-            handshake(&client, &server, etm);
+            let (c, s) = handshake(&client, &server, etm);
+            // The relaxation is visible in the connection's information.
+            assert_eq!(
+                s.negotiated().relaxations,
+                vec![Relaxation::SoftwarePrf.to_string()]
+            );
+            assert!(s.negotiated().key_store.starts_with("pkcs11:"));
+            assert!(c.negotiated().relaxations.is_empty());
             // Client on SoftHSM2.
             let key = soft.import_private_key(pki.key).unwrap();
             let (client, server) = configs(

@@ -65,6 +65,15 @@ pub struct Negotiated {
     /// registration order: on a server the client's offers, on a client
     /// the server's answers.
     pub peer_extensions: Vec<(ExtensionType, Vec<u8>)>,
+    /// The key store holding this connection's secrets
+    /// ([`KeyStore::name`]).
+    pub key_store: String,
+    /// The relaxations of the key store's policy in effect, each a named
+    /// way a secret may leave the store's protection
+    /// ([`KeyStore::policy_relaxations`]); empty when every secret stays in
+    /// the store. Nothing is moved silently: what the application allowed
+    /// is visible here for every connection.
+    pub relaxations: Vec<String>,
 }
 
 /// A handshake message or ChangeCipherSpec, handed to a state.
@@ -310,13 +319,18 @@ impl core::fmt::Debug for Connection {
 
 impl Connection {
     fn new(side: Side, store: Arc<dyn KeyStore>, max_fragment: usize) -> Self {
+        let info = Negotiated {
+            key_store: store.name().to_owned(),
+            relaxations: store.policy_relaxations(),
+            ..Negotiated::default()
+        };
         Self {
             state: None,
             common: CommonState {
                 side,
                 store,
                 record: RecordLayer::new(max_fragment),
-                info: Negotiated::default(),
+                info,
                 flight: Vec::new(),
                 sendable_tls: VecDeque::new(),
                 handshake_complete: false,

@@ -50,6 +50,9 @@ impl KeyStore for Auditing {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
+    fn policy_relaxations(&self) -> Vec<String> {
+        self.inner.policy_relaxations()
+    }
     fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
         self.inner.random(level, out)
     }

@@ -87,7 +87,11 @@ pub fn transfer(from: &mut Connection, to: &mut Connection) {
 }
 
 /// Runs one handshake and an application-data round trip.
-pub fn handshake(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>, etm: bool) {
+pub fn handshake(
+    client: &Arc<ClientConfig>,
+    server: &Arc<ServerConfig>,
+    etm: bool,
+) -> (Connection, Connection) {
     let mut c = Connection::client(client.clone(), "localhost").unwrap();
     let mut s = Connection::server(server.clone()).unwrap();
     for _ in 0..10 {
@@ -115,6 +119,7 @@ pub fn handshake(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>, etm: bo
     transfer(&mut s, &mut c);
     let n = c.reader().read(&mut got).unwrap();
     assert_eq!(&got[..n], b"pong from the server");
+    (c, s)
 }
 
 pub const SUITES: [&str; 4] = [
