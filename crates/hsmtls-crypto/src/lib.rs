@@ -45,6 +45,7 @@ mod pem;
 pub mod prf;
 pub mod record;
 pub mod record13;
+pub mod rng;
 pub mod rsa;
 pub mod signing;
 pub mod wipe;
@@ -54,13 +55,21 @@ pub use curve::{ec_public_key_spki, Curve, KeyKind};
 pub use error::CryptoError;
 pub use hash::HashAlg;
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-
-/// Fills `out` from the operating system's CSPRNG (via AWS-LC).
+/// Fills `out` from the library's generator at [`rng::Level::Random`].
 pub fn fill_random(out: &mut [u8]) -> Result<(), CryptoError> {
-    SystemRandom::new()
-        .fill(out)
-        .map_err(|_| CryptoError::Internal("random generator"))
+    rng::fill(rng::Level::Random, out)
+}
+
+/// Fills `out` with key material from the library's generator
+/// ([`rng::Level::Key`]).
+pub fn fill_key(out: &mut [u8]) -> Result<(), CryptoError> {
+    rng::fill(rng::Level::Key, out)
+}
+
+/// Fills `out` with a public, unpredictable value (nonce, explicit IV)
+/// from the library's generator ([`rng::Level::Nonce`]).
+pub fn fill_nonce(out: &mut [u8]) -> Result<(), CryptoError> {
+    rng::fill(rng::Level::Nonce, out)
 }
 
 /// Decodes lowercase or uppercase hex; `None` on odd length or bad digits.

@@ -322,8 +322,13 @@ impl KeyStore for SoftStore {
         }
     }
 
-    fn random(&self, _level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        hsmtls_crypto::fill_random(out).map_err(map_err)
+    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
+        let level = match level {
+            RandomLevel::Nonce => hsmtls_crypto::rng::Level::Nonce,
+            RandomLevel::Random => hsmtls_crypto::rng::Level::Random,
+            RandomLevel::Key => hsmtls_crypto::rng::Level::Key,
+        };
+        hsmtls_crypto::rng::fill(level, out).map_err(map_err)
     }
 
     fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError> {
@@ -517,7 +522,7 @@ impl KeyStore for SoftStore {
         let mut name = [0u8; TICKET_NAME_LEN];
         hsmtls_crypto::fill_random(&mut name).map_err(map_err)?;
         let mut key = Zeroizing::new([0u8; 32]);
-        hsmtls_crypto::fill_random(&mut key[..]).map_err(map_err)?;
+        hsmtls_crypto::fill_key(&mut key[..]).map_err(map_err)?;
         let id = next_id();
         let object = TicketKeyObject {
             id,
@@ -542,7 +547,7 @@ impl KeyStore for SoftStore {
         let secret_len = u16::try_from(object.value.len())
             .map_err(|_| KeyError::InvalidParameter("secret too long for a ticket"))?;
         let mut nonce = [0u8; NONCE_LEN];
-        hsmtls_crypto::fill_random(&mut nonce).map_err(map_err)?;
+        hsmtls_crypto::fill_nonce(&mut nonce).map_err(map_err)?;
         let mut ticket = Zeroizing::new(Vec::with_capacity(
             TICKET_NAME_LEN + NONCE_LEN + 3 + object.value.len() + state.len() + TAG_LEN,
         ));

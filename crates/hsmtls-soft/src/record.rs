@@ -99,7 +99,7 @@ impl RecordProtector for CbcProtector {
         // RFC 5246 §6.2.3.2: "The IV SHOULD be chosen at random, and MUST
         // be unpredictable."
         let mut iv = [0u8; 16];
-        hsmtls_crypto::fill_random(&mut iv).map_err(map_err)?;
+        hsmtls_crypto::fill_nonce(&mut iv).map_err(map_err)?;
         self.inner
             .seal(seq, content_type, version, &iv, plaintext, out)
             .map_err(map_err)

@@ -243,7 +243,7 @@ pub fn random<const N: usize>() -> Result<[u8; N]> {
 /// A fresh token key.
 pub fn new_key() -> Result<Key256> {
     let mut k = Zeroizing::new([0u8; 32]);
-    hsmtls_crypto::fill_random(&mut k[..])?;
+    hsmtls_crypto::fill_key(&mut k[..])?;
     Ok(k)
 }
 

@@ -496,10 +496,25 @@ fn digests_and_random() {
             C_GenerateRandom(777_777, r.as_mut_ptr(), 4),
             CKR_SESSION_HANDLE_INVALID
         );
+        // Seed material is mixed in; the generator keeps producing fresh
+        // output.
+        let before = r;
+        assert_eq!(C_SeedRandom(h, r.as_mut_ptr(), 4), CKR_OK);
+        assert_eq!(C_SeedRandom(h, ptr::null_mut(), 0), CKR_OK);
+        assert_eq!(C_SeedRandom(h, ptr::null_mut(), 4), CKR_ARGUMENTS_BAD);
         assert_eq!(
-            C_SeedRandom(h, r.as_mut_ptr(), 4),
-            CKR_RANDOM_SEED_NOT_SUPPORTED
+            C_SeedRandom(777_777, r.as_mut_ptr(), 4),
+            CKR_SESSION_HANDLE_INVALID
         );
+        assert_eq!(C_GenerateRandom(h, r.as_mut_ptr(), 64), CKR_OK);
+        assert_ne!(r, before);
+        // Requests longer than one keystream piece.
+        let mut big = vec![0u8; (1 << 20) + 33];
+        assert_eq!(
+            C_GenerateRandom(h, big.as_mut_ptr(), big.len() as CK_ULONG),
+            CKR_OK
+        );
+        assert!(big[big.len() - 32..].iter().any(|&b| b != 0));
     }
 }
 

@@ -5,7 +5,7 @@
 use cryptoki_sys::*;
 
 use super::{bytes, capacity, deliver, mechanism, rv, template, BAD};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::library::{self, OpKind, Step};
 
 unsafe fn init(
@@ -539,7 +539,9 @@ pub unsafe extern "C" fn C_DeriveKey(
     })())
 }
 
-/// `C_SeedRandom`: the generator is AWS-LC's, which takes no seed.
+/// `C_SeedRandom`: mixes the caller's bytes into the library's
+/// generator (`hsmtls_crypto::rng::seed`); the generator stays seeded from
+/// the operating system, so seed material only adds to its state.
 ///
 /// # Safety
 /// `p` valid for `n` bytes.
@@ -549,8 +551,9 @@ pub unsafe extern "C" fn C_SeedRandom(h: CK_SESSION_HANDLE, p: *mut CK_BYTE, n: 
         let lib = library::get()?;
         lib.check_session(h)?;
         // SAFETY: valid for `n` bytes (contract).
-        unsafe { bytes(p, n) }?;
-        Err(Error::new(CKR_RANDOM_SEED_NOT_SUPPORTED))
+        let seed = unsafe { bytes(p, n) }?;
+        hsmtls_crypto::rng::seed(seed)?;
+        Ok(())
     })())
 }
 
@@ -575,7 +578,7 @@ pub unsafe extern "C" fn C_GenerateRandom(
         }
         // SAFETY: non-NULL and valid for `n` bytes (contract).
         let out = unsafe { core::slice::from_raw_parts_mut(p, n as usize) };
-        hsmtls_crypto::fill_random(out)?;
+        hsmtls_crypto::rng::fill(hsmtls_crypto::rng::Level::Random, out)?;
         Ok(())
     })())
 }

@@ -168,7 +168,7 @@ pub fn generate_key_pair(
     // refuses out-of-range scalars (one scalar multiplication per key).
     let mut public = None;
     for _ in 0..128 {
-        hsmtls_crypto::fill_random(&mut d)?;
+        hsmtls_crypto::fill_key(&mut d)?;
         d[0] &= mask;
         if let Ok(p) = EcdhPrivateKey::public_key_of_scalar(curve, &d) {
             public = Some(p);

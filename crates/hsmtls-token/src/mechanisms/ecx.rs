@@ -108,7 +108,7 @@ fn generate(
         return err(CKR_CURVE_NOT_SUPPORTED);
     }
     let mut value = Zeroizing::new(vec![0u8; KEY_LEN]);
-    hsmtls_crypto::fill_random(&mut value)?;
+    hsmtls_crypto::fill_key(&mut value)?;
     let point = public_of(kt, &value).map_err(|_| Error::new(CKR_DEVICE_ERROR))?;
     let mut pubo = Object::new();
     pubo.set_bytes(CKA_EC_PARAMS, params);

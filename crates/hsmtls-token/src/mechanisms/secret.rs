@@ -21,7 +21,7 @@ fn value_len(tpl: &Object) -> Result<usize> {
 
 fn random_value(len: usize) -> Result<Object> {
     let mut v = Zeroizing::new(vec![0u8; len]);
-    hsmtls_crypto::fill_random(&mut v)?;
+    hsmtls_crypto::fill_key(&mut v)?;
     let mut o = Object::new();
     o.set_bytes(CKA_VALUE, &v);
     Ok(o)

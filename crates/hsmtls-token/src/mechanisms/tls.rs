@@ -423,7 +423,7 @@ pub fn pre_master_key_gen(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, O
         return err(CKR_TEMPLATE_INCONSISTENT);
     }
     let mut v = Zeroizing::new(vec![0u8; MASTER_SECRET_LEN]);
-    hsmtls_crypto::fill_random(&mut v[2..])?;
+    hsmtls_crypto::fill_key(&mut v[2..])?;
     v[0] = major;
     v[1] = minor;
     let mut o = Object::new();
