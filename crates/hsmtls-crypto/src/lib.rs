@@ -42,6 +42,7 @@ mod ffi;
 pub mod hash;
 pub mod hkdf;
 mod pem;
+pub mod pkcs8;
 pub mod prf;
 pub mod record;
 pub mod record13;

@@ -940,12 +940,16 @@ impl Library {
         if !target.bool(CKA_EXTRACTABLE) {
             return err(CKR_KEY_UNEXTRACTABLE);
         }
-        if target.class() != CKO_SECRET_KEY
-            || (target.bool(CKA_WRAP_WITH_TRUSTED) && !wk.bool(CKA_TRUSTED))
-        {
+        if target.bool(CKA_WRAP_WITH_TRUSTED) && !wk.bool(CKA_TRUSTED) {
             return err(CKR_KEY_NOT_WRAPPABLE);
         }
-        let out = f(m, &wk, target.secret_value()?)?;
+        // A secret key's value; a private key as PKCS#8 (PKCS#11 3.0 §2.1).
+        let material = if target.class() == CKO_PRIVATE_KEY {
+            mechanisms::private_key::to_pkcs8(&target)?
+        } else {
+            Zeroizing::new(target.secret_value()?.to_vec())
+        };
+        let out = f(m, &wk, &material)?;
         Ok(match cap {
             None => Produced::Query(out.len()),
             Some(c) if c < out.len() => Produced::TooSmall(out.len()),
@@ -975,10 +979,32 @@ impl Library {
                 e
             }
         })?;
-        if tpl.has(CKA_VALUE) || tpl.ulong(CKA_CLASS).is_some_and(|c| c != CKO_SECRET_KEY) {
+        let class = tpl.ulong(CKA_CLASS).unwrap_or(CKO_SECRET_KEY);
+        if tpl.has(CKA_VALUE) || !matches!(class, CKO_SECRET_KEY | CKO_PRIVATE_KEY) {
             return err(CKR_TEMPLATE_INCONSISTENT);
         }
         let value = f(m, &uk, wrapped)?;
+        if class == CKO_PRIVATE_KEY {
+            // PKCS#8: the key material comes from the wrapped key, the
+            // rest from the template, which may not contradict it.
+            let (kt, computed) = mechanisms::private_key::from_pkcs8(&value)?;
+            if tpl.has(CKA_VALUE_LEN) || tpl.ulong(CKA_KEY_TYPE).is_some_and(|k| k != kt) {
+                return err(CKR_TEMPLATE_INCONSISTENT);
+            }
+            for (t, v) in computed.iter() {
+                if tpl.get(t).is_some_and(|given| given != v) {
+                    return err(CKR_TEMPLATE_INCONSISTENT);
+                }
+            }
+            let obj = attributes::build_object(
+                &tpl,
+                Origin::Create,
+                Some(CKO_PRIVATE_KEY),
+                Some(kt),
+                computed,
+            )?;
+            return Self::new_key_object(&mut t, h, rw, obj);
+        }
         if let Some(n) = tpl.ulong(CKA_VALUE_LEN) {
             if n as usize != value.len() {
                 return err(CKR_TEMPLATE_INCONSISTENT);

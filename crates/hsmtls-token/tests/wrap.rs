@@ -340,3 +340,193 @@ fn wrap_and_unwrap_rules() {
         CKR_ARGUMENTS_BAD
     );
 }
+
+fn key_pair(
+    h: CK_SESSION_HANDLE,
+    gen: CK_MECHANISM_TYPE,
+    public: Tpl,
+    extractable: bool,
+) -> (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) {
+    let mut m = mech(gen);
+    let mut pubt = public.bool(CKA_VERIFY, true);
+    let mut privt = Tpl::new()
+        .bool(CKA_SIGN, true)
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_EXTRACTABLE, extractable);
+    let (mut p, mut s) = (0, 0);
+    let rv = unsafe {
+        C_GenerateKeyPair(
+            h,
+            &mut m,
+            pubt.ptr(),
+            pubt.len(),
+            privt.ptr(),
+            privt.len(),
+            &mut p,
+            &mut s,
+        )
+    };
+    assert_eq!(rv, CKR_OK, "{gen:#x}");
+    (p, s)
+}
+
+/// Private keys leave the token only wrapped, as PKCS#8, and come back as
+/// working keys: EC on NIST and brainpool curves, Ed25519, RSA.
+#[test]
+fn private_keys_wrap_as_pkcs8_and_unwrap_into_working_keys() {
+    let (_, h) = fresh_token();
+    let wk = kek(h, &[0x42; 32]);
+    let cases: [(CK_MECHANISM_TYPE, Tpl, CK_KEY_TYPE, CK_MECHANISM_TYPE); 4] = [
+        (
+            CKM_EC_KEY_PAIR_GEN,
+            Tpl::new().bytes(CKA_EC_PARAMS, &hex("06082a8648ce3d030107")),
+            CKK_EC,
+            CKM_ECDSA_SHA256,
+        ),
+        (
+            CKM_EC_KEY_PAIR_GEN,
+            Tpl::new().bytes(CKA_EC_PARAMS, &hex("06092b240303020801010b")),
+            CKK_EC,
+            CKM_ECDSA_SHA384,
+        ),
+        (
+            CKM_EC_EDWARDS_KEY_PAIR_GEN,
+            Tpl::new().bytes(CKA_EC_PARAMS, &hex("06032b6570")),
+            CKK_EC_EDWARDS,
+            CKM_EDDSA,
+        ),
+        (
+            CKM_RSA_PKCS_KEY_PAIR_GEN,
+            Tpl::new()
+                .ulong(CKA_MODULUS_BITS, 2048)
+                .bytes(CKA_PUBLIC_EXPONENT, &[1, 0, 1]),
+            CKK_RSA,
+            CKM_SHA256_RSA_PKCS,
+        ),
+    ];
+    for (gen, public, kt, sig) in cases {
+        let (pubk, privk) = key_pair(h, gen, public, true);
+        let wrapped = wrap(h, CKM_AES_KEY_WRAP_PAD, wk, privk).unwrap();
+        // RFC 5649 output: a multiple of 8, longer than the key.
+        assert_eq!(wrapped.len() % 8, 0);
+        let back = unwrap(
+            h,
+            CKM_AES_KEY_WRAP_PAD,
+            wk,
+            &wrapped,
+            Tpl::new()
+                .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+                .ulong(CKA_KEY_TYPE, kt)
+                .bool(CKA_SIGN, true),
+        )
+        .unwrap();
+        // Unwrapped keys are not "local" and were not always sensitive.
+        assert_eq!(attr(h, back, CKA_LOCAL).unwrap(), [0]);
+        assert_eq!(attr(h, back, CKA_ALWAYS_SENSITIVE).unwrap(), [0]);
+        assert_eq!(attr(h, back, CKA_SENSITIVE).unwrap(), [1]);
+        assert_eq!(
+            attr(h, back, CKA_VALUE).err(),
+            if kt == CKK_RSA {
+                Some(CKR_ATTRIBUTE_TYPE_INVALID)
+            } else {
+                Some(CKR_ATTRIBUTE_SENSITIVE)
+            }
+        );
+        // The unwrapped key signs for the original public key.
+        let msg = b"wrapped and back";
+        let s = sign(h, &mut mech(sig), back, msg).unwrap();
+        assert_eq!(verify(h, &mut mech(sig), pubk, msg, &s), CKR_OK, "{kt:#x}");
+        // The key type in the template must match the wrapped key.
+        let other = if kt == CKK_RSA { CKK_EC } else { CKK_RSA };
+        assert_eq!(
+            unwrap(
+                h,
+                CKM_AES_KEY_WRAP_PAD,
+                wk,
+                &wrapped,
+                Tpl::new()
+                    .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+                    .ulong(CKA_KEY_TYPE, other)
+            ),
+            Err(CKR_TEMPLATE_INCONSISTENT)
+        );
+    }
+    // A private key made unextractable stays in.
+    let (_, locked) = key_pair(
+        h,
+        CKM_EC_KEY_PAIR_GEN,
+        Tpl::new().bytes(CKA_EC_PARAMS, &hex("06082a8648ce3d030107")),
+        false,
+    );
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP_PAD, wk, locked),
+        Err(CKR_KEY_UNEXTRACTABLE)
+    );
+    // Wrapped bytes that are no PKCS#8 private key.
+    let junk = secret(h, CKK_GENERIC_SECRET, &[0x30; 40], true);
+    let wrapped = wrap(h, CKM_AES_KEY_WRAP_PAD, wk, junk).unwrap();
+    assert_eq!(
+        unwrap(
+            h,
+            CKM_AES_KEY_WRAP_PAD,
+            wk,
+            &wrapped,
+            Tpl::new().ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+        ),
+        Err(CKR_WRAPPED_KEY_INVALID)
+    );
+}
+
+/// The PKCS#8 the token wraps is the standard one: unwrapped as a readable
+/// secret, OpenSSL parses it as the same EC key.
+#[test]
+fn wrapped_pkcs8_is_read_by_openssl() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let (_, h) = fresh_token();
+    let wk = kek(h, &[0x17; 16]);
+    let (pubk, privk) = key_pair(
+        h,
+        CKM_EC_KEY_PAIR_GEN,
+        Tpl::new().bytes(CKA_EC_PARAMS, &hex("06092b2403030208010107")),
+        true,
+    );
+    let wrapped = wrap(h, CKM_AES_KEY_WRAP_PAD, wk, privk).unwrap();
+    let readable = unwrap(
+        h,
+        CKM_AES_KEY_WRAP_PAD,
+        wk,
+        &wrapped,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true),
+    )
+    .unwrap();
+    let der = attr(h, readable, CKA_VALUE).unwrap();
+    let dir = temp_dir("pkcs8");
+    let path = dir.join("key.der");
+    std::fs::write(&path, &der).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkey", "-inform", "DER", "-in"])
+        .arg(&path)
+        .args(["-pubout", "-outform", "DER"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The SubjectPublicKeyInfo ends with the uncompressed point, which is
+    // the public key object's CKA_EC_POINT (a DER OCTET STRING of it).
+    let point = attr(h, pubk, CKA_EC_POINT).unwrap();
+    assert!(out.stdout.ends_with(&point[point.len() - 65..]));
+}

@@ -15,6 +15,7 @@ pub mod ec;
 pub mod ecx;
 pub mod hkdf;
 pub mod hmac;
+pub mod private_key;
 pub mod rsa;
 pub mod secret;
 pub mod tls;

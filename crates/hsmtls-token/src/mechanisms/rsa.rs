@@ -142,6 +142,16 @@ fn private_key(obj: &Object) -> Result<RsaPrivateKey> {
     RsaPrivateKey::from_components(&c).map_err(|_| Error::new(CKR_KEY_TYPE_INCONSISTENT))
 }
 
+/// The eight components of an RSA private-key object (for wrapping as
+/// PKCS#8). A token object whose sealed part is not loaded (no login)
+/// is `CKR_USER_NOT_LOGGED_IN`.
+pub fn components(obj: &Object) -> Result<RsaComponents> {
+    if !obj.has(CKA_PRIVATE_EXPONENT) {
+        return err(CKR_USER_NOT_LOGGED_IN);
+    }
+    Ok(private_key(obj)?.components()?)
+}
+
 /// The public key of an RSA public-key object.
 fn public_key(obj: &Object) -> Result<RsaPublicKey> {
     require_key_type(obj, &[CKK_RSA])?;
