@@ -960,6 +960,68 @@ impl Pkcs11Store {
         Ok((template, algorithm, public))
     }
 
+    /// A key share from a known private key (the X25519 private key, or
+    /// the big-endian EC scalar), created in the token as a session
+    /// object, sensitive and not extractable, and its public share.
+    ///
+    /// **For known-answer tests only** (RFC 8448 traces replayed on a
+    /// token): a real handshake draws every share fresh with
+    /// [`KeyStore::start_key_exchange`]; a share imported from outside is
+    /// not ephemeral. The public share is computed in software from the
+    /// private key the caller already holds.
+    pub fn import_key_share(
+        &self,
+        group: KeyExchangeGroup,
+        private: &[u8],
+    ) -> Result<(KeyShare, Vec<u8>), KeyError> {
+        use hsmtls_crypto::ecdh::EcdhPrivateKey;
+        use hsmtls_crypto::Curve;
+        let (key, key_type) = match group {
+            KeyExchangeGroup::X25519 => (
+                EcdhPrivateKey::from_x25519_private(private),
+                sys::CKK_EC_MONTGOMERY,
+            ),
+            g => {
+                let curve = match g {
+                    KeyExchangeGroup::Secp256r1 => Curve::P256,
+                    KeyExchangeGroup::Secp384r1 => Curve::P384,
+                    KeyExchangeGroup::Secp521r1 => Curve::P521,
+                    KeyExchangeGroup::BrainpoolP256r1 => Curve::BrainpoolP256r1,
+                    KeyExchangeGroup::BrainpoolP384r1 => Curve::BrainpoolP384r1,
+                    KeyExchangeGroup::BrainpoolP512r1 => Curve::BrainpoolP512r1,
+                    _ => return Err(KeyError::Unsupported("key-exchange group")),
+                };
+                (EcdhPrivateKey::from_scalar(curve, private), sys::CKK_EC)
+            }
+        };
+        let public = key
+            .and_then(|k| k.public_key())
+            .map_err(|_| KeyError::InvalidParameter("private key of the key share"))?;
+        let template = [
+            Attr::ulong(sys::CKA_CLASS, sys::CKO_PRIVATE_KEY),
+            Attr::ulong(sys::CKA_KEY_TYPE, key_type),
+            Attr::bool(sys::CKA_TOKEN, false),
+            Attr::bool(sys::CKA_SENSITIVE, true),
+            Attr::bool(sys::CKA_EXTRACTABLE, false),
+            Attr::bool(sys::CKA_DERIVE, true),
+            Attr::bytes(sys::CKA_EC_PARAMS, der::ec_params(group)),
+            Attr::bytes(sys::CKA_VALUE, private),
+        ];
+        let session = self.token.session().map_err(store_err)?;
+        let handle = self
+            .token
+            .module
+            .create_object(session.handle, &template)
+            .map_err(store_err)?;
+        let object = ShareObject {
+            id: next_id(),
+            store: self.id,
+            group,
+            key: TokenObject::new(&self.token, handle, ObjectKind::KeyShare),
+        };
+        Ok((KeyShare::new(Box::new(object), group), public))
+    }
+
     /// Generates an EC signing key pair in the token (session objects,
     /// the private half sensitive and not extractable), labelled `label`
     /// with `CKA_ID` `id`.
