@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Args as ClapArgs;
-use hsmtls_pkcs11::bench::{self, BenchOp, BenchOutcome};
+use hsmtls_pkcs11::bench::{self, BenchOp, BenchOutcome, RsaPaddingTiming};
 use hsmtls_pkcs11::{PinSource, Pkcs11Config, TokenSelector, NSS_SOFTOKEN_PATH, SOFTHSM2_PATH};
 
 use crate::store::{self, LINKED_TOKEN};
@@ -40,6 +40,12 @@ pub struct Args {
     /// Seconds per row and module.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.5)]
     seconds: f64,
+    /// Instead of the five rows: RSA-2048 PKCS#1 v1.5 decryption of a
+    /// valid and of a badly padded ciphertext, timed in alternating
+    /// batches, and what each module answers for the bad one (a padding
+    /// oracle shows as an error or a time difference).
+    #[arg(long)]
+    rsa_padding: bool,
 }
 
 /// About what hsmtls-token should reach on the reference machine (issue 3).
@@ -197,6 +203,9 @@ pub fn run(args: Args) -> Result<(), String> {
         return Err("hsmtls token bench needs --module or --all".into());
     }
     let time = Duration::from_secs_f64(args.seconds);
+    if args.rsa_padding {
+        return rsa_padding(&modules, &args, time);
+    }
     let mut columns: Vec<(String, Vec<(BenchOp, BenchOutcome)>)> = Vec::new();
     let mut notes = Vec::new();
     for m in &modules {
@@ -226,6 +235,64 @@ pub fn run(args: Args) -> Result<(), String> {
         outln!("  {n}");
     }
     Ok(())
+}
+
+/// `--rsa-padding`: one column per module.
+fn rsa_padding(modules: &[String], args: &Args, time: Duration) -> Result<(), String> {
+    let mut columns: Vec<(String, RsaPaddingTiming)> = Vec::new();
+    let mut notes = Vec::new();
+    for m in modules {
+        let col = match column(m, args) {
+            Ok(c) => c,
+            Err(e) if args.all && !args.module.contains(m) => {
+                notes.push(format!("skipped: {e}"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        eprintln!("hsmtls: measuring {} …", col.name);
+        let t =
+            bench::run_rsa_padding(&col.config, time).map_err(|e| format!("{}: {e}", col.name))?;
+        for o in [&t.valid, &t.invalid] {
+            match o {
+                BenchOutcome::Unsupported(mech) => {
+                    notes.push(format!("{}: n/a (no {mech})", col.name))
+                }
+                BenchOutcome::Failed(why) => notes.push(format!("{}: {why}", col.name)),
+                BenchOutcome::Rate(_) => {}
+            }
+        }
+        columns.push((col.name, t));
+    }
+    print!("{}", rsa_padding_table(&columns));
+    for n in notes {
+        outln!("  {n}");
+    }
+    Ok(())
+}
+
+fn rsa_padding_table(columns: &[(String, RsaPaddingTiming)]) -> String {
+    let mut header = vec!["RSA-2048 PKCS#1 v1.5 decrypt".to_string()];
+    header.extend(columns.iter().map(|(n, _)| n.clone()));
+    let row = |name: &str, cell: &dyn Fn(&RsaPaddingTiming) -> String| {
+        let mut l = vec![name.to_string()];
+        l.extend(columns.iter().map(|(_, t)| cell(t)));
+        l
+    };
+    let ratio = |t: &RsaPaddingTiming| match (&t.valid, &t.invalid) {
+        // Time per operation, invalid over valid.
+        (BenchOutcome::Rate(v), BenchOutcome::Rate(i)) => format!("{:.3}", v / i),
+        _ => "-".into(),
+    };
+    render(&[
+        header,
+        row("valid padding, ops/s", &|t| t.valid.to_string()),
+        row("invalid padding, ops/s", &|t| t.invalid.to_string()),
+        row("time invalid / valid", &ratio),
+        row("answer to invalid padding", &|t| {
+            t.invalid_answer.to_string()
+        }),
+    ])
 }
 
 fn rate(rows: &[(BenchOp, BenchOutcome)], op: BenchOp) -> Option<f64> {
@@ -287,6 +354,11 @@ fn table(columns: &[(String, Vec<(BenchOp, BenchOutcome)>)]) -> String {
         }
         lines.push(line);
     }
+    render(&lines)
+}
+
+/// Aligns `lines` (the first is the header) in columns.
+fn render(lines: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..lines[0].len())
         .map(|c| {
             lines
@@ -297,7 +369,7 @@ fn table(columns: &[(String, Vec<(BenchOp, BenchOutcome)>)]) -> String {
         })
         .collect();
     let mut out = String::new();
-    for l in &lines {
+    for l in lines {
         let cells: Vec<String> = l
             .iter()
             .enumerate()

@@ -53,3 +53,41 @@ fn token_bench_needs_a_module() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--module or --all"), "{err}");
 }
+
+#[test]
+fn rsa_padding_rows_show_no_oracle_by_answer_for_hsmtls_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hsmtls"))
+        .args([
+            "token",
+            "bench",
+            "--module",
+            "hsmtls-token",
+            "--rsa-padding",
+            "--seconds",
+            "0.05",
+        ])
+        .output()
+        .expect("run hsmtls");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}\n{err}");
+    for row in [
+        "valid padding, ops/s",
+        "invalid padding, ops/s",
+        "time invalid / valid",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} row:\n{text}"));
+        let value = line[row.len()..].split_whitespace().next().unwrap_or("");
+        assert!(value.parse::<f64>().is_ok_and(|v| v > 0.0), "{line}\n{text}");
+    }
+    // Implicit rejection: the badly padded ciphertext decrypts (to a
+    // synthetic message) like any other.
+    let answer = text
+        .lines()
+        .find(|l| l.starts_with("answer to invalid padding"))
+        .unwrap_or_else(|| panic!("no answer row:\n{text}"));
+    assert!(answer.trim_end().ends_with("CKR_OK"), "{answer}");
+}
