@@ -81,7 +81,10 @@ fn rsa_padding_rows_show_no_oracle_by_answer_for_hsmtls_token() {
             .find(|l| l.starts_with(row))
             .unwrap_or_else(|| panic!("no {row} row:\n{text}"));
         let value = line[row.len()..].split_whitespace().next().unwrap_or("");
-        assert!(value.parse::<f64>().is_ok_and(|v| v > 0.0), "{line}\n{text}");
+        assert!(
+            value.parse::<f64>().is_ok_and(|v| v > 0.0),
+            "{line}\n{text}"
+        );
     }
     // Implicit rejection: the badly padded ciphertext decrypts (to a
     // synthetic message) like any other.

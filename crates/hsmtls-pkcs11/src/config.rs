@@ -233,6 +233,18 @@ pub enum OpenError {
         /// What it would have been used for.
         needed_for: &'static str,
     },
+    /// The application allowed a relaxation the token cannot honour (e.g.
+    /// NSS softoken refuses to let traffic keys derived from a sensitive
+    /// master secret be read, so [`Relaxation::SoftwareRecordLayer`]
+    /// cannot work there); found by a trial derivation at open.
+    Unhonourable {
+        /// The relaxation.
+        relaxation: Relaxation,
+        /// The token's label.
+        token: String,
+        /// What the token answered.
+        why: String,
+    },
 }
 
 impl fmt::Display for OpenError {
@@ -250,6 +262,15 @@ impl fmt::Display for OpenError {
                 f,
                 "token \"{token}\" has no {mechanism}, needed for {needed_for} under the strict \
                  policy (every secret in the token); allow a relaxation to go on without it"
+            ),
+            Self::Unhonourable {
+                relaxation,
+                token,
+                why,
+            } => write!(
+                f,
+                "token \"{token}\" cannot honour the relaxation \"{relaxation}\": {why}; \
+                 drop the relaxation to keep those keys in the token"
             ),
         }
     }

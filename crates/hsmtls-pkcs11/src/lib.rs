@@ -393,13 +393,56 @@ impl Pkcs11Store {
             })
             .collect();
         let (plan, relaxations) = Self::plan(&token, &info, mechanisms, &config.policy)?;
-        Ok(Self {
+        let store = Self {
             id: next_id(),
             name: format!("pkcs11:{}", info.label),
             token,
             plan,
             relaxations,
-        })
+        };
+        store.probe_relaxations(&info.label)?;
+        Ok(store)
+    }
+
+    /// Tries what an allowed relaxation needs from the token, so one the
+    /// token refuses is an error at open rather than in the first
+    /// handshake: for [`Relaxation::SoftwareRecordLayer`], a throwaway
+    /// TLS 1.2 key block whose keys are read out (NSS softoken refuses to
+    /// let keys derived from a sensitive master secret be read).
+    fn probe_relaxations(&self, label: &str) -> Result<(), OpenError> {
+        if !self.relaxations.contains(&Relaxation::SoftwareRecordLayer) {
+            return Ok(());
+        }
+        let unhonourable = |why: String| OpenError::Unhonourable {
+            relaxation: Relaxation::SoftwareRecordLayer,
+            token: label.to_owned(),
+            why,
+        };
+        let Some(&group) = self.plan.groups.first() else {
+            return Ok(());
+        };
+        let probe = || -> Result<(), KeyError> {
+            let (mine, _) = self.start_key_exchange(group)?;
+            let (_, theirs) = self.start_key_exchange(group)?;
+            let pre_master = self.complete_key_exchange(mine, &theirs)?;
+            let master = self.tls12_master_secret(
+                pre_master,
+                HashAlgorithm::Sha256,
+                MasterSecretSeed::Randoms {
+                    client_random: &[1; 32],
+                    server_random: &[2; 32],
+                },
+            )?;
+            self.tls12_traffic_keys(
+                &master,
+                HashAlgorithm::Sha256,
+                &[1; 32],
+                &[2; 32],
+                RecordCipher::Aes128Gcm,
+            )
+            .map(drop)
+        };
+        probe().map_err(|e| unhonourable(e.to_string()))
     }
 
     fn plan(
