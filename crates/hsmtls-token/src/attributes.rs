@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use cryptoki_sys::*;
 
-use crate::error::{err, Result};
+use crate::error::{err, Error, Result};
 use crate::mechanisms::{ec, ecx};
 use crate::object::Object;
 
@@ -32,6 +32,10 @@ pub enum Kind {
     Date,
     /// An array of `CK_MECHANISM_TYPE`.
     MechList,
+    /// An attribute array (`CKF_ARRAY_ATTRIBUTE`: `CKA_WRAP_TEMPLATE`,
+    /// `CKA_UNWRAP_TEMPLATE`), stored as [`Object::serialize`] of the
+    /// inner template; no array inside an array.
+    Template,
 }
 
 /// The encoding of attribute `t`; `None` for attributes the token does
@@ -71,6 +75,7 @@ pub fn kind(t: CK_ATTRIBUTE_TYPE) -> Option<Kind> {
         | CKA_JAVA_MIDP_SECURITY_DOMAIN => Kind::Ulong,
         CKA_START_DATE | CKA_END_DATE => Kind::Date,
         CKA_ALLOWED_MECHANISMS => Kind::MechList,
+        CKA_WRAP_TEMPLATE | CKA_UNWRAP_TEMPLATE => Kind::Template,
         CKA_LABEL
         | CKA_APPLICATION
         | CKA_VALUE
@@ -155,6 +160,7 @@ const KEY: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_ALLOWED_MECHANISMS,
 ];
 const PUBLIC: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_WRAP_TEMPLATE,
     CKA_SUBJECT,
     CKA_ENCRYPT,
     CKA_VERIFY,
@@ -164,6 +170,7 @@ const PUBLIC: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_PUBLIC_KEY_INFO,
 ];
 const PRIVATE: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_UNWRAP_TEMPLATE,
     CKA_SUBJECT,
     CKA_SENSITIVE,
     CKA_DECRYPT,
@@ -178,6 +185,8 @@ const PRIVATE: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_PUBLIC_KEY_INFO,
 ];
 const SECRET: &[CK_ATTRIBUTE_TYPE] = &[
+    CKA_WRAP_TEMPLATE,
+    CKA_UNWRAP_TEMPLATE,
     CKA_SENSITIVE,
     CKA_ENCRYPT,
     CKA_DECRYPT,
@@ -241,6 +250,30 @@ pub fn valid_for(
     }
 }
 
+/// The template inside an attribute-array value ([`Kind::Template`]):
+/// well formed, every inner attribute valid by the rules of
+/// [`parse_template`], none an array itself.
+pub fn inner_template(value: &[u8]) -> Result<Object> {
+    let inner = Object::deserialize(value).map_err(|_| Error::new(CKR_ATTRIBUTE_VALUE_INVALID))?;
+    let attrs: Vec<(CK_ATTRIBUTE_TYPE, &[u8])> = inner.iter().collect();
+    if attrs.iter().any(|&(t, _)| kind(t) == Some(Kind::Template)) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    let parsed = parse_template(&attrs).map_err(|_| Error::new(CKR_ATTRIBUTE_VALUE_INVALID))?;
+    // Canonical: what parsing normalised must equal what was stored.
+    if parsed.iter().ne(inner.iter()) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    Ok(parsed)
+}
+
+/// Whether `key` matches every attribute of `template` (the
+/// `CKA_WRAP_TEMPLATE` rule: only keys matching the wrapping key's
+/// template may be wrapped with it).
+pub fn matches_template(key: &Object, template: &Object) -> bool {
+    template.iter().all(|(t, v)| key.get(t) == Some(v))
+}
+
 /// Parses a template given at the ABI: unknown types are
 /// `CKR_ATTRIBUTE_TYPE_INVALID`, wrong lengths
 /// `CKR_ATTRIBUTE_VALUE_INVALID`, the same type twice with different
@@ -256,6 +289,7 @@ pub fn parse_template(attrs: &[(CK_ATTRIBUTE_TYPE, &[u8])]) -> Result<Object> {
             Some(Kind::Date) => v.is_empty() || v.len() == 8,
             Some(Kind::MechList) => v.len() % 8 == 0,
             Some(Kind::Bytes) => true,
+            Some(Kind::Template) => inner_template(v).is_ok(),
         };
         if !ok {
             return err(CKR_ATTRIBUTE_VALUE_INVALID);
@@ -570,6 +604,13 @@ fn build_defaults(class: CK_OBJECT_CLASS) -> Object {
             }
             if matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY) {
                 obj.set_bytes(CKA_SUBJECT, &[]);
+            }
+            // Empty attribute arrays: no constraint.
+            if matches!(class, CKO_PUBLIC_KEY | CKO_SECRET_KEY) {
+                obj.set_bytes(CKA_WRAP_TEMPLATE, &[]);
+            }
+            if matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY) {
+                obj.set_bytes(CKA_UNWRAP_TEMPLATE, &[]);
             }
         }
     }

@@ -943,6 +943,13 @@ impl Library {
         if target.bool(CKA_WRAP_WITH_TRUSTED) && !wk.bool(CKA_TRUSTED) {
             return err(CKR_KEY_NOT_WRAPPABLE);
         }
+        // CKA_WRAP_TEMPLATE: the wrapping key wraps only keys that match.
+        if let Some(t) = wk.get(CKA_WRAP_TEMPLATE).filter(|t| !t.is_empty()) {
+            let template = attributes::inner_template(t)?;
+            if !attributes::matches_template(&target, &template) {
+                return err(CKR_KEY_NOT_WRAPPABLE);
+            }
+        }
         // A secret key's value; a private key as PKCS#8 (PKCS#11 3.0 §2.1).
         let material = if target.class() == CKO_PRIVATE_KEY {
             mechanisms::private_key::to_pkcs8(&target)?
@@ -979,6 +986,18 @@ impl Library {
                 e
             }
         })?;
+        // CKA_UNWRAP_TEMPLATE: its attributes are imposed on every key
+        // the unwrapping key produces; the caller may repeat, not
+        // contradict them.
+        if let Some(t) = uk.get(CKA_UNWRAP_TEMPLATE).filter(|t| !t.is_empty()) {
+            for (ty, v) in attributes::inner_template(t)?.iter() {
+                match tpl.get(ty) {
+                    Some(given) if given != v => return err(CKR_TEMPLATE_INCONSISTENT),
+                    Some(_) => {}
+                    None => tpl.set_bytes(ty, v),
+                }
+            }
+        }
         let class = tpl.ulong(CKA_CLASS).unwrap_or(CKO_SECRET_KEY);
         if tpl.has(CKA_VALUE) || !matches!(class, CKO_SECRET_KEY | CKO_PRIVATE_KEY) {
             return err(CKR_TEMPLATE_INCONSISTENT);

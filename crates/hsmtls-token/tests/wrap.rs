@@ -530,3 +530,152 @@ fn wrapped_pkcs8_is_read_by_openssl() {
     let point = attr(h, pubk, CKA_EC_POINT).unwrap();
     assert!(out.stdout.ends_with(&point[point.len() - 65..]));
 }
+
+/// An attribute whose value is the inner template `inner` (an array
+/// attribute); `inner` must outlive its use.
+fn array_attr(t: CK_ATTRIBUTE_TYPE, inner: &mut Tpl) -> CK_ATTRIBUTE {
+    CK_ATTRIBUTE {
+        type_: t,
+        pValue: inner.ptr() as *mut _,
+        ulValueLen: (inner.attrs.len() * std::mem::size_of::<CK_ATTRIBUTE>()) as _,
+    }
+}
+
+fn create_with(
+    h: CK_SESSION_HANDLE,
+    mut t: Tpl,
+    extra: CK_ATTRIBUTE,
+) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+    t.attrs.push(extra);
+    create(h, t)
+}
+
+/// CKA_WRAP_TEMPLATE and CKA_UNWRAP_TEMPLATE (PKCS#11 3.0 §4.9): a
+/// wrapping key wraps only keys matching its template, an unwrapping key
+/// imposes its template on what it unwraps, and the arrays read back
+/// element by element with the length-query convention.
+#[test]
+fn wrap_and_unwrap_templates() {
+    let (_, h) = fresh_token();
+    // Wraps only AES keys that are extractable; unwraps only into
+    // sensitive, non-extractable keys.
+    let mut wrap_only = Tpl::new()
+        .ulong(CKA_KEY_TYPE, CKK_AES)
+        .bool(CKA_EXTRACTABLE, true);
+    let mut unwrap_as = Tpl::new()
+        .bool(CKA_SENSITIVE, true)
+        .bool(CKA_EXTRACTABLE, false);
+    let mut t = Tpl::new()
+        .ulong(CKA_CLASS, CKO_SECRET_KEY)
+        .ulong(CKA_KEY_TYPE, CKK_AES)
+        .bytes(CKA_VALUE, &[0x33; 16])
+        .bool(CKA_WRAP, true)
+        .bool(CKA_UNWRAP, true);
+    t.attrs.push(array_attr(CKA_WRAP_TEMPLATE, &mut wrap_only));
+    t.attrs
+        .push(array_attr(CKA_UNWRAP_TEMPLATE, &mut unwrap_as));
+    let wk = create(h, t).unwrap();
+
+    // Read back: the array's length, then each element's length, then
+    // the values.
+    let mut a = CK_ATTRIBUTE {
+        type_: CKA_WRAP_TEMPLATE,
+        pValue: ptr::null_mut(),
+        ulValueLen: 0,
+    };
+    assert_eq!(unsafe { C_GetAttributeValue(h, wk, &mut a, 1) }, CKR_OK);
+    assert_eq!(
+        a.ulValueLen as usize,
+        2 * std::mem::size_of::<CK_ATTRIBUTE>()
+    );
+    let mut elems = [CK_ATTRIBUTE {
+        type_: 0,
+        pValue: ptr::null_mut(),
+        ulValueLen: 0,
+    }; 2];
+    a.pValue = elems.as_mut_ptr() as *mut _;
+    assert_eq!(unsafe { C_GetAttributeValue(h, wk, &mut a, 1) }, CKR_OK);
+    let mut got: Vec<(CK_ATTRIBUTE_TYPE, CK_ULONG)> =
+        elems.iter().map(|e| (e.type_, e.ulValueLen)).collect();
+    got.sort();
+    assert_eq!(got, vec![(CKA_KEY_TYPE, 8), (CKA_EXTRACTABLE, 1)]);
+    let mut bufs = [[0u8; 8]; 2];
+    for (e, b) in elems.iter_mut().zip(bufs.iter_mut()) {
+        e.pValue = b.as_mut_ptr() as *mut _;
+    }
+    assert_eq!(unsafe { C_GetAttributeValue(h, wk, &mut a, 1) }, CKR_OK);
+    for e in &elems {
+        let v = unsafe { std::slice::from_raw_parts(e.pValue as *const u8, e.ulValueLen as usize) };
+        match e.type_ {
+            CKA_KEY_TYPE => assert_eq!(v, &CKK_AES.to_ne_bytes()[..]),
+            CKA_EXTRACTABLE => assert_eq!(v, &[1]),
+            other => panic!("{other:#x}"),
+        }
+    }
+    // A short outer buffer.
+    a.ulValueLen = std::mem::size_of::<CK_ATTRIBUTE>() as _;
+    assert_eq!(
+        unsafe { C_GetAttributeValue(h, wk, &mut a, 1) },
+        CKR_BUFFER_TOO_SMALL
+    );
+    // Other keys carry empty arrays; the arrays are fixed at creation.
+    let plain = kek(h, &[0x44; 16]);
+    assert_eq!(attr(h, plain, CKA_WRAP_TEMPLATE).unwrap(), Vec::<u8>::new());
+    let mut set = Tpl::new();
+    let mut inner = Tpl::new().bool(CKA_SENSITIVE, true);
+    set.attrs.push(array_attr(CKA_UNWRAP_TEMPLATE, &mut inner));
+    assert_eq!(
+        unsafe { C_SetAttributeValue(h, plain, set.ptr(), set.len()) },
+        CKR_ATTRIBUTE_READ_ONLY
+    );
+
+    // The wrap template decides what may be wrapped.
+    let aes = secret(h, CKK_AES, &[5; 16], true);
+    let generic = secret(h, CKK_GENERIC_SECRET, &[6; 32], true);
+    let wrapped = wrap(h, CKM_AES_KEY_WRAP, wk, aes).unwrap();
+    assert_eq!(
+        wrap(h, CKM_AES_KEY_WRAP, wk, generic),
+        Err(CKR_KEY_NOT_WRAPPABLE)
+    );
+    // The unwrap template is imposed, and may not be contradicted.
+    let back = unwrap(
+        h,
+        CKM_AES_KEY_WRAP,
+        wk,
+        &wrapped,
+        aes_tpl().bool(CKA_ENCRYPT, true),
+    )
+    .unwrap();
+    assert_eq!(attr(h, back, CKA_SENSITIVE).unwrap(), [1]);
+    assert_eq!(attr(h, back, CKA_EXTRACTABLE).unwrap(), [0]);
+    assert_eq!(
+        unwrap(
+            h,
+            CKM_AES_KEY_WRAP,
+            wk,
+            &wrapped,
+            aes_tpl().bool(CKA_EXTRACTABLE, true)
+        ),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+
+    // Malformed arrays: a length that is no whole number of attributes,
+    // and an array inside an array.
+    let mut one = Tpl::new().bool(CKA_TOKEN, false);
+    let mut bad = array_attr(CKA_WRAP_TEMPLATE, &mut one);
+    bad.ulValueLen -= 1;
+    assert_eq!(
+        create_with(h, aes_tpl().bytes(CKA_VALUE, &[1; 16]), bad),
+        Err(CKR_ATTRIBUTE_VALUE_INVALID)
+    );
+    let mut innermost = Tpl::new().bool(CKA_SENSITIVE, true);
+    let mut nested = Tpl::new();
+    nested
+        .attrs
+        .push(array_attr(CKA_UNWRAP_TEMPLATE, &mut innermost));
+    let outer = array_attr(CKA_WRAP_TEMPLATE, &mut nested);
+    assert_eq!(
+        create_with(h, aes_tpl().bytes(CKA_VALUE, &[1; 16]), outer),
+        Err(CKR_ATTRIBUTE_VALUE_INVALID)
+    );
+}

@@ -58,11 +58,14 @@ unsafe fn bytes<'a>(p: *const u8, len: CK_ULONG) -> Result<&'a [u8]> {
     Ok(unsafe { core::slice::from_raw_parts(p, len as usize) })
 }
 
-/// Copies a template (`CK_ATTRIBUTE` array) into an object.
+/// Copies a template (`CK_ATTRIBUTE` array) into an object. An
+/// attribute-array attribute (`CKA_WRAP_TEMPLATE`, `CKA_UNWRAP_TEMPLATE`)
+/// points to an inner `CK_ATTRIBUTE` array, copied the same way.
 ///
 /// # Safety
 /// `p` must be NULL or point to `n` attributes whose `pValue` are valid for
-/// `ulValueLen` bytes.
+/// `ulValueLen` bytes (for an array attribute: an array of
+/// `ulValueLen / size_of::<CK_ATTRIBUTE>()` attributes, each valid so).
 unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object::Object> {
     if n == 0 {
         return crate::attributes::parse_template(&[]);
@@ -72,13 +75,59 @@ unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object:
     }
     // SAFETY: non-NULL and valid for `n` attributes by the caller's contract.
     let attrs = unsafe { core::slice::from_raw_parts(p, n as usize) };
-    let mut out = Vec::with_capacity(attrs.len());
+    let mut values: Vec<(CK_ATTRIBUTE_TYPE, std::borrow::Cow<'_, [u8]>)> =
+        Vec::with_capacity(attrs.len());
     for a in attrs {
-        // SAFETY: each `pValue` is valid for `ulValueLen` bytes (contract).
-        let v = unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }?;
-        out.push((a.type_, v));
+        if crate::attributes::kind(a.type_) == Some(crate::attributes::Kind::Template) {
+            // SAFETY: an array attribute's `pValue` is an inner template of
+            // `ulValueLen / size_of::<CK_ATTRIBUTE>()` attributes (contract).
+            let inner = unsafe { inner_template(a.pValue as *const CK_ATTRIBUTE, a.ulValueLen) }?;
+            values.push((a.type_, std::borrow::Cow::Owned(inner)));
+        } else {
+            // SAFETY: each `pValue` is valid for `ulValueLen` bytes (contract).
+            let v = unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }?;
+            values.push((a.type_, std::borrow::Cow::Borrowed(v)));
+        }
     }
-    crate::attributes::parse_template(&out)
+    let refs: Vec<(CK_ATTRIBUTE_TYPE, &[u8])> = values.iter().map(|(t, v)| (*t, &v[..])).collect();
+    crate::attributes::parse_template(&refs)
+}
+
+/// The stored form of an inner template of `len` bytes at `p`: the
+/// serialised attributes. A length that is no whole number of
+/// `CK_ATTRIBUTE`s, a nested array or an invalid inner attribute is
+/// `CKR_ATTRIBUTE_VALUE_INVALID`.
+///
+/// # Safety
+/// `p` NULL or valid for `len / size_of::<CK_ATTRIBUTE>()` attributes whose
+/// `pValue` are valid for their `ulValueLen` bytes.
+unsafe fn inner_template(p: *const CK_ATTRIBUTE, len: CK_ULONG) -> Result<Vec<u8>> {
+    let invalid = Error::new(CKR_ATTRIBUTE_VALUE_INVALID);
+    let size = core::mem::size_of::<CK_ATTRIBUTE>();
+    let len = len as usize;
+    if len % size != 0 {
+        return Err(invalid);
+    }
+    let n = len / size;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if p.is_null() {
+        return Err(invalid);
+    }
+    // SAFETY: non-NULL and valid for `n` attributes (contract).
+    let attrs = unsafe { core::slice::from_raw_parts(p, n) };
+    let mut inner = Vec::with_capacity(n);
+    for a in attrs {
+        if crate::attributes::kind(a.type_) == Some(crate::attributes::Kind::Template) {
+            return Err(invalid);
+        }
+        // SAFETY: valid for `ulValueLen` bytes (contract).
+        let v = unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }?;
+        inner.push((a.type_, v));
+    }
+    let parsed = crate::attributes::parse_template(&inner).map_err(|_| invalid)?;
+    Ok(parsed.serialize().to_vec())
 }
 
 /// Reads a `T` parameter of exactly `size_of::<T>()` bytes.

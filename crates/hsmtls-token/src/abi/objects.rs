@@ -113,6 +113,16 @@ pub unsafe extern "C" fn C_GetAttributeValue(
     let mut result = CKR_OK;
     for (a, v) in attrs.iter_mut().zip(values) {
         match v {
+            AttrValue::Value(v)
+                if crate::attributes::kind(a.type_) == Some(crate::attributes::Kind::Template) =>
+            {
+                // SAFETY: `a.pValue` is NULL or an array of CK_ATTRIBUTE
+                // valid for `a.ulValueLen` bytes (contract).
+                let rv = unsafe { get_template(a, &v) };
+                if rv != CKR_OK {
+                    result = rv;
+                }
+            }
             AttrValue::Value(v) => {
                 if a.pValue.is_null() {
                     a.ulValueLen = v.len() as CK_ULONG;
@@ -138,6 +148,57 @@ pub unsafe extern "C" fn C_GetAttributeValue(
         }
     }
     result
+}
+
+/// Delivers an attribute-array value (§5.7.5: "if the attribute is an
+/// array attribute, the procedure applies to each of its elements"): with
+/// `pValue` NULL the array's byte length; else each element's value, or
+/// its length where the element's `pValue` is NULL.
+///
+/// # Safety
+/// `a.pValue` NULL or valid for `a.ulValueLen` bytes of `CK_ATTRIBUTE`s,
+/// each element's `pValue` NULL or valid for its `ulValueLen` bytes.
+unsafe fn get_template(a: &mut CK_ATTRIBUTE, stored: &[u8]) -> CK_RV {
+    let Ok(inner) = crate::object::Object::deserialize(stored) else {
+        a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+        return CKR_GENERAL_ERROR;
+    };
+    let entries: Vec<(CK_ATTRIBUTE_TYPE, &[u8])> = inner.iter().collect();
+    let need = entries.len() * core::mem::size_of::<CK_ATTRIBUTE>();
+    if a.pValue.is_null() {
+        a.ulValueLen = need as CK_ULONG;
+        return CKR_OK;
+    }
+    if (a.ulValueLen as usize) < need {
+        a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    let mut rv = CKR_OK;
+    if !entries.is_empty() {
+        // SAFETY: `pValue` is valid for `ulValueLen >= need` bytes of
+        // CK_ATTRIBUTEs (contract), i.e. `entries.len()` elements.
+        let slots = unsafe {
+            core::slice::from_raw_parts_mut(a.pValue as *mut CK_ATTRIBUTE, entries.len())
+        };
+        for (slot, (t, v)) in slots.iter_mut().zip(entries) {
+            slot.type_ = t;
+            if slot.pValue.is_null() {
+                slot.ulValueLen = v.len() as CK_ULONG;
+            } else if (slot.ulValueLen as usize) < v.len() {
+                slot.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                rv = CKR_BUFFER_TOO_SMALL;
+            } else {
+                // SAFETY: the element's `pValue` is valid for its
+                // `ulValueLen >= v.len()` bytes (contract).
+                unsafe {
+                    core::ptr::copy_nonoverlapping(v.as_ptr(), slot.pValue as *mut u8, v.len())
+                };
+                slot.ulValueLen = v.len() as CK_ULONG;
+            }
+        }
+    }
+    a.ulValueLen = need as CK_ULONG;
+    rv
 }
 
 /// `C_SetAttributeValue`.
