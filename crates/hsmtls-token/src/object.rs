@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use cryptoki_sys::*;
 use hsmtls_crypto::aead::{AeadAlg, AeadKey};
 use hsmtls_crypto::hash::{HashAlg, KeyedHmac};
+use hsmtls_crypto::rsa::RsaPrivateKey;
 use hsmtls_crypto::signing::SigningKey;
 use hsmtls_crypto::Curve;
 use zeroize::Zeroizing;
@@ -42,6 +43,15 @@ enum Value {
         bytes: [u8; INLINE],
     },
     Heap(Zeroizing<Vec<u8>>),
+}
+
+/// Attribute types whose change invalidates the cached key schedules.
+fn key_material(t: CK_ATTRIBUTE_TYPE) -> bool {
+    may_be_secret(t)
+        || matches!(
+            t,
+            CKA_EC_PARAMS | CKA_KEY_TYPE | CKA_MODULUS | CKA_PUBLIC_EXPONENT
+        )
 }
 
 /// Attribute types that hold key material in some object class (the
@@ -105,11 +115,17 @@ struct KeyCache {
     aead: OnceLock<Arc<AeadKey>>,
     /// A secret key's HMAC key states.
     hmac: OnceLock<Arc<KeyedHmac>>,
+    /// An RSA private key, checked once (with its blinding state, which
+    /// a key rebuilt per operation would recompute every time).
+    rsa: OnceLock<Arc<RsaPrivateKey>>,
 }
 
 impl KeyCache {
     fn is_empty(&self) -> bool {
-        self.signing.get().is_none() && self.aead.get().is_none() && self.hmac.get().is_none()
+        self.signing.get().is_none()
+            && self.aead.get().is_none()
+            && self.hmac.get().is_none()
+            && self.rsa.get().is_none()
     }
 }
 
@@ -169,7 +185,7 @@ impl Object {
     }
 
     fn insert(&mut self, t: CK_ATTRIBUTE_TYPE, v: Value) {
-        if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
+        if key_material(t) {
             self.reset_cache();
         }
         self.attrs.insert(t, v);
@@ -195,7 +211,7 @@ impl Object {
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
-        if matches!(t, CKA_VALUE | CKA_EC_PARAMS | CKA_KEY_TYPE) {
+        if key_material(t) {
             self.reset_cache();
         }
         self.attrs.remove(&t);
@@ -210,6 +226,19 @@ impl Object {
         }
         let key = Arc::new(AeadKey::new(alg, self.secret_value()?)?);
         let _ = self.cache.aead.set(key.clone());
+        Ok(key)
+    }
+
+    /// The RSA private key of this object, built by `build` on first use.
+    pub fn rsa_private_key(
+        &self,
+        build: impl FnOnce() -> Result<RsaPrivateKey>,
+    ) -> Result<Arc<RsaPrivateKey>> {
+        if let Some(key) = self.cache.rsa.get() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(build()?);
+        let _ = self.cache.rsa.set(key.clone());
         Ok(key)
     }
 

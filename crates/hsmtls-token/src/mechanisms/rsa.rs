@@ -16,6 +16,8 @@
 //! below the modulus (`CKR_ENCRYPTED_DATA_INVALID`), both public facts, is
 //! an error.
 
+use std::sync::Arc;
+
 use cryptoki_sys::*;
 use hsmtls_crypto::hash::RunningHash;
 use hsmtls_crypto::prf::tls12_prf;
@@ -118,12 +120,17 @@ pub fn check_public(obj: &Object) -> Result<CK_ULONG> {
     Ok(key.bits() as CK_ULONG)
 }
 
-/// The private key of an RSA private-key object.
-fn private_key(obj: &Object) -> Result<RsaPrivateKey> {
+/// The private key of an RSA private-key object, built and checked once
+/// per object.
+fn private_key(obj: &Object) -> Result<Arc<RsaPrivateKey>> {
     require_key_type(obj, &[CKK_RSA])?;
     if obj.class() != CKO_PRIVATE_KEY {
         return err(CKR_KEY_TYPE_INCONSISTENT);
     }
+    obj.rsa_private_key(|| build_private_key(obj))
+}
+
+fn build_private_key(obj: &Object) -> Result<RsaPrivateKey> {
     let get = |t| {
         obj.get(t)
             .map(|v| Zeroizing::new(v.to_vec()))
@@ -280,7 +287,7 @@ impl Input {
 }
 
 struct RsaSign {
-    key: RsaPrivateKey,
+    key: Arc<RsaPrivateKey>,
     pss: Option<PssParams>,
     input: Input,
 }
@@ -462,7 +469,7 @@ pub fn encrypt(m: &Mechanism, key: &Object) -> Result<Box<dyn Cipher>> {
 }
 
 struct RsaDecrypt {
-    key: RsaPrivateKey,
+    key: Arc<RsaPrivateKey>,
     oaep: Option<OaepParams>,
     data: Vec<u8>,
 }
