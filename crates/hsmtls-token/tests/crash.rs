@@ -36,14 +36,18 @@ fn value_of(label: &str) -> Vec<u8> {
     v
 }
 
+/// Appends `line` and its newline in one `write` to the `O_APPEND` log:
+/// a SIGKILL lands before or after it, never between the line and its
+/// newline (which left an unterminated line that the next append — by the
+/// checker or the next worker — ran on into, e.g. `C k14-264` + `d …`
+/// read back as an object `k14-264d` that never existed).
 fn append(log: &Path, line: &str) {
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    f.write_all(line.as_bytes()).unwrap();
-    f.write_all(b"\n").unwrap();
+    f.write_all(format!("{line}\n").as_bytes()).unwrap();
     f.sync_all().unwrap();
 }
 
