@@ -267,6 +267,17 @@ impl Object {
         Ok(key)
     }
 
+    /// The Ed25519 signing key of this Edwards private key, derived from
+    /// its seed once.
+    pub fn ed25519_signing_key(&self) -> Result<Arc<SigningKey>> {
+        if let Some(key) = self.cache.signing.get() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(SigningKey::from_ed25519_seed(self.secret_value()?)?);
+        let _ = self.cache.signing.set(key.clone());
+        Ok(key)
+    }
+
     /// Whether `t` is set.
     pub fn has(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
         self.attrs.contains_key(&t)

@@ -161,7 +161,7 @@ fn check_eddsa_param(m: &Mechanism) -> Result<()> {
 }
 
 struct EddsaSign {
-    key: SigningKey,
+    key: std::sync::Arc<SigningKey>,
     data: Vec<u8>,
 }
 
@@ -191,7 +191,7 @@ pub fn sign(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
         return err(CKR_KEY_TYPE_INCONSISTENT);
     }
     Ok(Box::new(EddsaSign {
-        key: SigningKey::from_ed25519_seed(key.secret_value()?)?,
+        key: key.ed25519_signing_key()?,
         data: Vec::new(),
     }))
 }
