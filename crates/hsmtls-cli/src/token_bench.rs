@@ -203,44 +203,40 @@ pub fn run(args: Args) -> Result<(), String> {
         return Err("hsmtls token bench needs --module or --all".into());
     }
     let time = Duration::from_secs_f64(args.seconds);
-    if args.rsa_padding {
-        return rsa_padding(&modules, &args, time);
-    }
-    let mut columns: Vec<(String, Vec<(BenchOp, BenchOutcome)>)> = Vec::new();
     let mut notes = Vec::new();
-    for m in &modules {
-        let col = match column(m, &args) {
-            Ok(c) => c,
-            Err(e) if args.all && !args.module.contains(m) => {
-                notes.push(format!("skipped: {e}"));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        eprintln!("hsmtls: measuring {} …", col.name);
-        let rows = bench::run(&col.config, time).map_err(|e| format!("{}: {e}", col.name))?;
-        for (op, outcome) in &rows {
-            match outcome {
-                BenchOutcome::Unsupported(mech) => {
-                    notes.push(format!("{}: {op}: n/a (no {mech})", col.name))
-                }
-                BenchOutcome::Failed(why) => notes.push(format!("{}: {op}: {why}", col.name)),
-                BenchOutcome::Rate(_) => {}
-            }
-        }
-        columns.push((col.name, rows));
+    if args.rsa_padding {
+        let columns = measure(&modules, &args, &mut notes, |config| {
+            let t = bench::run_rsa_padding(config, time)?;
+            let outcomes = vec![(None, t.valid.clone()), (None, t.invalid.clone())];
+            Ok((t, outcomes))
+        })?;
+        print!("{}", rsa_padding_table(&columns));
+    } else {
+        let columns = measure(&modules, &args, &mut notes, |config| {
+            let rows = bench::run(config, time)?;
+            let outcomes = rows.iter().map(|(op, o)| (Some(*op), o.clone())).collect();
+            Ok((rows, outcomes))
+        })?;
+        print!("{}", table(&columns));
     }
-    print!("{}", table(&columns));
     for n in notes {
         outln!("  {n}");
     }
     Ok(())
 }
 
-/// `--rsa-padding`: one column per module.
-fn rsa_padding(modules: &[String], args: &Args, time: Duration) -> Result<(), String> {
-    let mut columns: Vec<(String, RsaPaddingTiming)> = Vec::new();
-    let mut notes = Vec::new();
+/// Runs `f` on each module's column (a module `--all` found missing is
+/// skipped with a note; one named by `--module` is an error) and notes
+/// every row `f` reports as n/a or failed.
+fn measure<T>(
+    modules: &[String],
+    args: &Args,
+    notes: &mut Vec<String>,
+    f: impl Fn(
+        &Pkcs11Config,
+    ) -> Result<(T, Vec<(Option<BenchOp>, BenchOutcome)>), hsmtls_pkcs11::OpenError>,
+) -> Result<Vec<(String, T)>, String> {
+    let mut columns = Vec::new();
     for m in modules {
         let col = match column(m, args) {
             Ok(c) => c,
@@ -251,24 +247,18 @@ fn rsa_padding(modules: &[String], args: &Args, time: Duration) -> Result<(), St
             Err(e) => return Err(e),
         };
         eprintln!("hsmtls: measuring {} …", col.name);
-        let t =
-            bench::run_rsa_padding(&col.config, time).map_err(|e| format!("{}: {e}", col.name))?;
-        for o in [&t.valid, &t.invalid] {
-            match o {
-                BenchOutcome::Unsupported(mech) => {
-                    notes.push(format!("{}: n/a (no {mech})", col.name))
-                }
-                BenchOutcome::Failed(why) => notes.push(format!("{}: {why}", col.name)),
+        let (t, outcomes) = f(&col.config).map_err(|e| format!("{}: {e}", col.name))?;
+        for (op, outcome) in outcomes {
+            let what = op.map_or(col.name.clone(), |op| format!("{}: {op}", col.name));
+            match outcome {
+                BenchOutcome::Unsupported(mech) => notes.push(format!("{what}: n/a (no {mech})")),
+                BenchOutcome::Failed(why) => notes.push(format!("{what}: {why}")),
                 BenchOutcome::Rate(_) => {}
             }
         }
         columns.push((col.name, t));
     }
-    print!("{}", rsa_padding_table(&columns));
-    for n in notes {
-        outln!("  {n}");
-    }
-    Ok(())
+    Ok(columns)
 }
 
 fn rsa_padding_table(columns: &[(String, RsaPaddingTiming)]) -> String {

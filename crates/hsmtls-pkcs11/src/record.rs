@@ -38,7 +38,7 @@ use std::sync::Arc;
 use cryptoki_sys as sys;
 use hsmtls_keys::{HashAlgorithm, KeyError, RecordProtector};
 
-use crate::ffi::{Ck, Mech};
+use crate::ffi::{Ck, Mech, CK_OBJECT_HANDLE};
 use crate::objects::TokenObject;
 use crate::Token;
 
@@ -145,35 +145,21 @@ impl RecordProtector for TokenAead {
         }
         let aad = pseudo_header(seq, content_type, version, plaintext.len());
         let nonce = self.nonce(seq, None);
-        let session = self.token.session().map_err(store_err)?;
         let start = out.len();
         if !self.chacha {
             out.extend_from_slice(&nonce[4..]);
         }
-        // Sealed straight into the record buffer: no copy.
-        let body = out.len();
-        let want = plaintext.len() + TAG_LEN;
-        out.resize(body + want, 0);
-        let sealed = self.token.module.encrypt_into(
-            session.handle,
+        let sealed = seal_aead_into(
+            &self.token,
             &self.mech(&nonce, &aad),
             self.key.handle,
             plaintext,
-            &mut out[body..],
+            out,
         );
-        match sealed {
-            Ok(n) if n == want => Ok(()),
-            Ok(_) => {
-                out.truncate(start);
-                Err(KeyError::Store(
-                    "token returned a record of a wrong length".into(),
-                ))
-            }
-            Err(e) => {
-                out.truncate(start);
-                Err(store_err(e))
-            }
+        if sealed.is_err() {
+            out.truncate(start);
         }
+        sealed
     }
 
     fn open(
@@ -216,6 +202,38 @@ impl RecordProtector for TokenAead {
             TAG_LEN
         } else {
             GCM_EXPLICIT_LEN + TAG_LEN
+        }
+    }
+}
+
+/// `C_Encrypt` of an AEAD record straight into the end of `out` (no
+/// copy): ciphertext and tag, exactly `plaintext.len() + TAG_LEN` bytes.
+/// On error `out` is as it was. Shared by TLS 1.2 and TLS 1.3.
+pub(crate) fn seal_aead_into(
+    token: &Token,
+    mech: &Mech<'_>,
+    key: CK_OBJECT_HANDLE,
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), KeyError> {
+    let session = token.session().map_err(store_err)?;
+    let start = out.len();
+    let want = plaintext.len() + TAG_LEN;
+    out.resize(start + want, 0);
+    let sealed = token
+        .module
+        .encrypt_into(session.handle, mech, key, plaintext, &mut out[start..]);
+    match sealed {
+        Ok(n) if n == want => Ok(()),
+        Ok(_) => {
+            out.truncate(start);
+            Err(KeyError::Store(
+                "token returned a record of a wrong length".into(),
+            ))
+        }
+        Err(e) => {
+            out.truncate(start);
+            Err(store_err(e))
         }
     }
 }

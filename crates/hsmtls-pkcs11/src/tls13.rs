@@ -427,31 +427,13 @@ impl RecordProtector for Tls13TokenAead {
         let aad = header(content_type, version, plaintext.len() + TAG_LEN)
             .ok_or(KeyError::InvalidParameter("record too long"))?;
         let nonce = self.nonce(seq);
-        let session = self.token.session().map_err(store_err)?;
-        // Sealed straight into the record buffer: no copy.
-        let start = out.len();
-        let want = plaintext.len() + TAG_LEN;
-        out.resize(start + want, 0);
-        let sealed = self.token.module.encrypt_into(
-            session.handle,
+        crate::record::seal_aead_into(
+            &self.token,
             &self.mech(&nonce, &aad),
             self.key.handle,
             plaintext,
-            &mut out[start..],
-        );
-        match sealed {
-            Ok(n) if n == want => Ok(()),
-            Ok(_) => {
-                out.truncate(start);
-                Err(KeyError::Store(
-                    "token returned a record of a wrong length".into(),
-                ))
-            }
-            Err(e) => {
-                out.truncate(start);
-                Err(store_err(e))
-            }
-        }
+            out,
+        )
     }
 
     fn open(

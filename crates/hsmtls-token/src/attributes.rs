@@ -107,17 +107,7 @@ pub fn kind(t: CK_ATTRIBUTE_TYPE) -> Option<Kind> {
 /// Whether `t` of an object of `class` is secret: never returned when
 /// the object is sensitive or unextractable, sealed at rest.
 pub fn is_secret(class: CK_OBJECT_CLASS, t: CK_ATTRIBUTE_TYPE) -> bool {
-    matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY)
-        && matches!(
-            t,
-            CKA_VALUE
-                | CKA_PRIVATE_EXPONENT
-                | CKA_PRIME_1
-                | CKA_PRIME_2
-                | CKA_EXPONENT_1
-                | CKA_EXPONENT_2
-                | CKA_COEFFICIENT
-        )
+    matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY) && crate::object::may_be_secret(t)
 }
 
 const COMMON: &[CK_ATTRIBUTE_TYPE] = &[

@@ -610,11 +610,7 @@ impl Library {
     ) -> Result<Produced> {
         let s = self.session(h)?;
         let mut s = lock(&s);
-        let slot = if encrypt {
-            &mut s.encrypt
-        } else {
-            &mut s.decrypt
-        };
+        let slot = cipher_slot(&mut s, encrypt);
         let active = slot
             .as_mut()
             .ok_or(Error::new(CKR_OPERATION_NOT_INITIALIZED))?;
@@ -676,11 +672,7 @@ impl Library {
     ) -> Result<Option<usize>> {
         let s = self.session(h)?;
         let mut s = lock(&s);
-        let slot = if encrypt {
-            &mut s.encrypt
-        } else {
-            &mut s.decrypt
-        };
+        let slot = cipher_slot(&mut s, encrypt);
         let active = slot
             .as_mut()
             .ok_or(Error::new(CKR_OPERATION_NOT_INITIALIZED))?;
@@ -1095,6 +1087,18 @@ fn deliver<T: ?Sized>(
             Ok(Produced::TooSmall(n))
         }
         Some(_) => Ok(Produced::Data(out)),
+    }
+}
+
+/// The encryption or decryption operation slot of a session.
+fn cipher_slot(
+    s: &mut crate::session::Session,
+    encrypt: bool,
+) -> &mut Option<crate::session::Active<dyn mechanisms::Cipher>> {
+    if encrypt {
+        &mut s.encrypt
+    } else {
+        &mut s.decrypt
     }
 }
 

@@ -56,7 +56,7 @@ fn key_material(t: CK_ATTRIBUTE_TYPE) -> bool {
 
 /// Attribute types that hold key material in some object class (the
 /// class-aware rule is [`attributes::is_secret`]).
-fn may_be_secret(t: CK_ATTRIBUTE_TYPE) -> bool {
+pub(crate) fn may_be_secret(t: CK_ATTRIBUTE_TYPE) -> bool {
     matches!(
         t,
         CKA_VALUE
