@@ -183,6 +183,8 @@ const MECHS: &[CK_MECHANISM_TYPE] = &[
 struct Arena {
     values: Vec<Vec<u8>>,
     attrs: Vec<CK_ATTRIBUTE>,
+    /// The inner template of an attribute-array attribute.
+    inner: Vec<CK_ATTRIBUTE>,
     param: Vec<u64>,
     bufs: Vec<Vec<u8>>,
     keymat: Box<CK_SSL3_KEY_MAT_OUT>,
@@ -194,6 +196,7 @@ impl Arena {
         Self {
             values: Vec::new(),
             attrs: Vec::new(),
+            inner: Vec::new(),
             param: vec![0; 32],
             bufs: Vec::new(),
             keymat: Box::new(CK_SSL3_KEY_MAT_OUT {
@@ -274,6 +277,34 @@ impl Arena {
         if n > 0 && s.one_in(3) {
             let a = self.attrs[0];
             self.attrs.push(a);
+        }
+        // An attribute array (CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE):
+        // a well-formed inner template over the values above, with its
+        // true byte length, one byte off, or none.
+        self.inner.clear();
+        if s.one_in(4) {
+            for i in 0..self.attrs.len().min(3) {
+                let mut a = self.attrs[i];
+                // No array inside (the token must refuse one anyway, but
+                // its pointer would have to be a real inner array).
+                a.type_ = s.pick(ATTRS);
+                self.inner.push(a);
+            }
+            let size = std::mem::size_of::<CK_ATTRIBUTE>() * self.inner.len();
+            let len = match s.below(4) {
+                0 => size.saturating_sub(1),
+                1 => 0,
+                _ => size,
+            };
+            self.attrs.push(CK_ATTRIBUTE {
+                type_: s.pick(&[CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE]),
+                pValue: if self.inner.is_empty() {
+                    ptr::null_mut()
+                } else {
+                    self.inner.as_mut_ptr() as *mut _
+                },
+                ulValueLen: len as _,
+            });
         }
         (self.attrs.as_mut_ptr(), self.attrs.len() as _)
     }
@@ -562,10 +593,16 @@ impl Driver {
                     // 1 KiB buffers with any claimed length up to 1 KiB.
                     let n = s.below(5) as usize;
                     let mut bufs: Vec<Vec<u8>> = (0..n).map(|_| vec![0u8; 1024]).collect();
+                    // Zeroed buffers: read as an attribute array, their
+                    // elements are NULL values (length queries).
                     let mut t: Vec<CK_ATTRIBUTE> = bufs
                         .iter_mut()
                         .map(|b| CK_ATTRIBUTE {
-                            type_: s.pick(ATTRS),
+                            type_: if s.one_in(6) {
+                                s.pick(&[CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE])
+                            } else {
+                                s.pick(ATTRS)
+                            },
                             pValue: if s.one_in(2) {
                                 ptr::null_mut()
                             } else {
