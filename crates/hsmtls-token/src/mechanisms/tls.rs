@@ -78,11 +78,15 @@ pub(crate) fn master_key(value: &[u8], tpl: &Object) -> Result<DerivedKey> {
     let mut computed = Object::new();
     computed.set_bytes(CKA_VALUE, value);
     if tpl.allowed_mechanisms().is_none() {
-        let list: Vec<u8> = TLS_MASTER_SECRET_MECHANISMS
-            .iter()
-            .flat_map(|m| ulong_bytes(*m))
-            .collect();
-        computed.set(CKA_ALLOWED_MECHANISMS, list);
+        // Encoded once: every master secret carries the same list.
+        static LIST: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let list = LIST.get_or_init(|| {
+            TLS_MASTER_SECRET_MECHANISMS
+                .iter()
+                .flat_map(|m| ulong_bytes(*m))
+                .collect()
+        });
+        computed.set_bytes(CKA_ALLOWED_MECHANISMS, list);
     }
     Ok(DerivedKey {
         computed,
