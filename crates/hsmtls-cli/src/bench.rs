@@ -307,6 +307,10 @@ pub fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Untimed handshakes before each measurement (the first leaves the
+/// session the resumption modes resume).
+const WARM_UP: usize = 16;
+
 /// One measurement on `store`; returns (server, client) handshakes/s or
 /// (send, recv) MB/s.
 fn run_one(
@@ -322,8 +326,12 @@ fn run_one(
         Mode::Handshake | Mode::Resume | Mode::Ticket => {
             let resumed = !matches!(args.mode, Mode::Handshake);
             let rounds = args.rounds.unwrap_or(2000);
-            if resumed {
-                handshake(&client_config, &server_config, false)?;
+            // Untimed warm-up: one-time costs (AWS-LC's entropy source
+            // starts on first use, caches fill, pages fault in) would
+            // otherwise land on whichever side first needs them.
+            // The first is full; in the resumption modes the rest resume.
+            for i in 0..WARM_UP {
+                handshake(&client_config, &server_config, resumed && i > 0)?;
             }
             let (mut client_total, mut server_total) = (Duration::ZERO, Duration::ZERO);
             for _ in 0..rounds {
