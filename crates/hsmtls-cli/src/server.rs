@@ -120,11 +120,31 @@ fn handshake(
         if let Err(e) = conn.process_new_packets() {
             eprintln!("hsmtls: connection failed: {e}");
             let _ = flush(&mut conn, &mut tcp);
+            linger(&mut tcp);
             return Err(None);
         }
     }
     flush(&mut conn, &mut tcp).map_err(|e| Some(e.to_string()))?;
     Ok(Stream::new(conn, tcp))
+}
+
+/// After a fatal alert: half-closes and reads what the client still
+/// sends (at most 64 KiB, at most a second), so closing does not reset a
+/// connection with unread data — a reset can make the client's kernel
+/// drop the alert before the client reads it, leaving it "connection
+/// reset" or "broken pipe" instead of the reason.
+fn linger(tcp: &mut TcpStream) {
+    use std::io::Read;
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut buf = [0u8; 4096];
+    let mut total = 0usize;
+    while total < 64 * 1024 {
+        match tcp.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 fn serve_http(tls: &mut Stream<TcpStream>, summary: &str) -> Result<(), String> {

@@ -44,10 +44,37 @@ impl<T: Read + Write> Stream<T> {
     }
 
     fn flush_tls(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            self.conn.write_tls(&mut self.io)?;
+        let sent = (|| {
+            while self.conn.wants_write() {
+                self.conn.write_tls(&mut self.io)?;
+            }
+            self.io.flush()
+        })();
+        sent.map_err(|e| self.explain_refused_write(e))
+    }
+
+    /// The transport refused a write because the peer closed: what the
+    /// peer sent before closing (typically a fatal alert, e.g. a TLS 1.3
+    /// server refusing the client's certificate after the client's
+    /// Finished) says why better than "broken pipe", so it is read and
+    /// reported instead when there is one.
+    fn explain_refused_write(&mut self, e: io::Error) -> io::Error {
+        if !matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+        ) {
+            return e;
         }
-        self.io.flush()
+        // The peer has closed, so this read returns at once.
+        match self.conn.read_tls(&mut self.io) {
+            Ok(n) if n > 0 => match self.conn.process_new_packets() {
+                Err(alert) => to_io(alert),
+                Ok(_) => e,
+            },
+            _ => e,
+        }
     }
 
     /// Reads one batch of records and processes them; `Ok(false)` at end of
