@@ -171,6 +171,12 @@ pub(crate) struct Tls13Ticket {
     pub age_add: u32,
     /// When the ticket arrived.
     pub received: std::time::Instant,
+    /// The key-exchange group of the connection that got the ticket: the
+    /// client's next ClientHello to this server leads with a share for it,
+    /// so a server that once asked for another group by HelloRetryRequest
+    /// is not asked again (RFC 8446 §4.2.7 lets a client use what it knows
+    /// of the server's preference).
+    pub group: Option<crate::msgs::enums::NamedGroup>,
 }
 
 /// The client's sessions, one per server name, bounded.

@@ -152,6 +152,59 @@ fn hello_retry_request_when_the_share_does_not_fit() {
     transfer(&mut client, &mut server, b"after retry");
 }
 
+/// Counts the ClientHellos a server receives (two: a HelloRetryRequest
+/// happened).
+#[derive(Debug, Default)]
+struct ClientHellos(std::sync::atomic::AtomicUsize);
+
+impl hsmtls::hooks::HandshakeHook for ClientHellos {
+    fn on_message(
+        &self,
+        side: hsmtls::Side,
+        direction: hsmtls::hooks::Direction,
+        typ: hsmtls::msgs::enums::HandshakeType,
+        _: &[u8],
+    ) -> Result<(), hsmtls::hooks::HookVeto> {
+        if side == hsmtls::Side::Server
+            && direction == hsmtls::hooks::Direction::Received
+            && typ == hsmtls::msgs::enums::HandshakeType::ClientHello
+        {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_resuming_client_leads_with_the_group_the_server_chose() {
+    let (c, s) = builders("ecdsa-p256");
+    let c = Arc::new(
+        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
+            .expect("groups")
+            .build()
+            .expect("client"),
+    );
+    let hellos = Arc::new(ClientHellos::default());
+    let s = Arc::new(
+        s.groups(&[NamedGroup::secp384r1])
+            .expect("group")
+            .handshake_hook(hellos.clone())
+            .build()
+            .expect("server"),
+    );
+    let count = || hellos.0.load(std::sync::atomic::Ordering::Relaxed);
+    // First contact: the x25519 share does not fit, one retry.
+    let (mut client, mut server) = pair(&c, &s);
+    transfer(&mut server, &mut client, b"ticket comes first");
+    assert!(client.negotiated().ticket_issued);
+    assert_eq!(count(), 2, "ClientHello, retry, ClientHello");
+    // Resuming (psk_dhe_ke): the ClientHello leads with a P-384 share.
+    let (client, _server) = pair(&c, &s);
+    assert!(client.negotiated().resumed);
+    assert_eq!(client.negotiated().group, Some(NamedGroup::secp384r1));
+    assert_eq!(count(), 3, "no second retry");
+}
+
 #[test]
 fn client_certificates() {
     for kind in ALL_KINDS {

@@ -231,12 +231,17 @@ pub(crate) fn start(
     // The TLS 1.3 extensions go last: pre_shared_key must be the very last
     // (RFC 8446 §4.2.11).
     let offer13 = if common.tls13_enabled() {
+        // The group this server chose last time, if still configured.
+        let known_group = cached13
+            .as_ref()
+            .and_then(|s| s.tls13.as_ref()?.group)
+            .filter(|g| common.tls13_groups().contains(g));
         Some(super::tls13::add_extensions(
             &config,
             cx,
             &mut extensions,
             cached13.as_ref(),
-            None,
+            known_group,
             None,
         )?)
     } else {

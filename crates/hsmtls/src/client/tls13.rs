@@ -806,6 +806,7 @@ impl Traffic {
                 tls13: Some(Tls13Ticket {
                     age_add: ticket.age_add,
                     received: Instant::now(),
+                    group: cx.info.group,
                 }),
             },
         );
