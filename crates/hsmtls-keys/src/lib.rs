@@ -16,6 +16,7 @@
 
 mod algorithms;
 mod error;
+mod forward;
 mod handle;
 mod hash;
 mod record;

@@ -6,11 +6,7 @@
 
 use std::sync::Arc;
 
-use hsmtls::keys::{
-    Capabilities, FinishedLabel, HashAlgorithm, KeyError, KeyExchangeGroup, KeyShare, KeyStore,
-    MasterSecretSeed, PrivateKey, PublicKey, RandomLevel, RecordCipher, Secret, SecretUsage,
-    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
-};
+use hsmtls::keys::{KeyError, KeyShare, KeyStore, Secret, SecretUsage};
 use hsmtls::msgs::enums::CipherSuite;
 use hsmtls::{CertifiedKey, ClientConfig, Connection, ServerConfig};
 use hsmtls_crypto::hash::HashAlg;
@@ -28,131 +24,15 @@ struct CanaryStore {
 }
 
 impl KeyStore for CanaryStore {
+    hsmtls::keys::forward_key_store!(soft => capabilities, policy_relaxations, random, hasher, start_key_exchange, tls12_master_secret, tls12_verify_data, tls12_traffic_keys, tls12_export, sign, verify, new_ticket_key, ticket_seal, ticket_open, hkdf_extract, hkdf_expand_label, hkdf_expand_label_data, tls13_verify_data, tls13_record_protector);
     fn name(&self) -> &str {
         "canary"
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.soft.capabilities()
-    }
-    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        self.soft.random(level, out)
-    }
-    fn hasher(&self, a: HashAlgorithm) -> Result<Box<dyn hsmtls::keys::Hasher>, KeyError> {
-        self.soft.hasher(a)
-    }
-    fn start_key_exchange(&self, g: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
-        self.soft.start_key_exchange(g)
     }
     fn complete_key_exchange(&self, share: KeyShare, peer: &[u8]) -> Result<Secret, KeyError> {
         // Run the real exchange (so bad shares still fail), then swap in
         // the marker.
         let _real = self.soft.complete_key_exchange(share, peer)?;
         self.soft.import_secret(SecretUsage::PreMaster, &MARKER)
-    }
-    fn tls12_master_secret(
-        &self,
-        pms: Secret,
-        prf: HashAlgorithm,
-        seed: MasterSecretSeed<'_>,
-    ) -> Result<Secret, KeyError> {
-        self.soft.tls12_master_secret(pms, prf, seed)
-    }
-    fn tls12_verify_data(
-        &self,
-        m: &Secret,
-        prf: HashAlgorithm,
-        l: FinishedLabel,
-        h: &[u8],
-    ) -> Result<[u8; 12], KeyError> {
-        self.soft.tls12_verify_data(m, prf, l, h)
-    }
-    fn tls12_traffic_keys(
-        &self,
-        m: &Secret,
-        prf: HashAlgorithm,
-        cr: &[u8; 32],
-        sr: &[u8; 32],
-        c: RecordCipher,
-    ) -> Result<Tls12TrafficKeys, KeyError> {
-        self.soft.tls12_traffic_keys(m, prf, cr, sr, c)
-    }
-    fn tls12_export(
-        &self,
-        m: &Secret,
-        prf: HashAlgorithm,
-        label: &[u8],
-        seed: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.soft.tls12_export(m, prf, label, seed, out)
-    }
-    fn sign(&self, k: &PrivateKey, a: SignatureAlgorithm, m: &[u8]) -> Result<Vec<u8>, KeyError> {
-        self.soft.sign(k, a, m)
-    }
-    fn verify(
-        &self,
-        k: &PublicKey<'_>,
-        a: SignatureAlgorithm,
-        m: &[u8],
-        s: &[u8],
-    ) -> Result<(), KeyError> {
-        self.soft.verify(k, a, m, s)
-    }
-    fn new_ticket_key(&self) -> Result<TicketKey, KeyError> {
-        self.soft.new_ticket_key()
-    }
-    fn ticket_seal(&self, k: &TicketKey, s: &Secret, st: &[u8]) -> Result<Vec<u8>, KeyError> {
-        self.soft.ticket_seal(k, s, st)
-    }
-    fn ticket_open(&self, k: &TicketKey, t: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
-        self.soft.ticket_open(k, t)
-    }
-
-    fn hkdf_extract(
-        &self,
-        hash: HashAlgorithm,
-        salt: Option<&Secret>,
-        ikm: Option<&Secret>,
-    ) -> Result<Secret, KeyError> {
-        self.soft.hkdf_extract(hash, salt, ikm)
-    }
-    fn hkdf_expand_label(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        usage: hsmtls::keys::SecretUsage,
-    ) -> Result<Secret, KeyError> {
-        self.soft
-            .hkdf_expand_label(hash, secret, label, context, usage)
-    }
-    fn hkdf_expand_label_data(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.soft
-            .hkdf_expand_label_data(hash, secret, label, context, out)
-    }
-    fn tls13_verify_data(
-        &self,
-        hash: HashAlgorithm,
-        base_key: &Secret,
-        transcript_hash: &[u8],
-    ) -> Result<hsmtls::keys::Digest, KeyError> {
-        self.soft.tls13_verify_data(hash, base_key, transcript_hash)
-    }
-    fn tls13_record_protector(
-        &self,
-        hash: HashAlgorithm,
-        traffic_secret: &Secret,
-        aead: hsmtls::keys::AeadAlgorithm,
-    ) -> Result<Box<dyn hsmtls::keys::RecordProtector>, KeyError> {
-        self.soft.tls13_record_protector(hash, traffic_secret, aead)
     }
 }
 

@@ -6,10 +6,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use hsmtls_keys::{
-    AeadAlgorithm, Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError,
-    KeyExchangeGroup, KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel,
-    RecordCipher, RecordProtector, Secret, SecretUsage, SignatureAlgorithm, TicketKey,
-    Tls12TrafficKeys,
+    AeadAlgorithm, Digest, FinishedLabel, HashAlgorithm, KeyError, KeyExchangeGroup, KeyShare,
+    KeyStore, MasterSecretSeed, RecordCipher, RecordProtector, Secret, Tls12TrafficKeys,
 };
 use hsmtls_pkcs11::{ObjectAudit, ObjectKind, Pkcs11Store};
 
@@ -44,21 +42,7 @@ impl Auditing {
 }
 
 impl KeyStore for Auditing {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn policy_relaxations(&self) -> Vec<String> {
-        self.inner.policy_relaxations()
-    }
-    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        self.inner.random(level, out)
-    }
-    fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError> {
-        self.inner.hasher(algorithm)
-    }
+    hsmtls_keys::forward_key_store!(inner => name, capabilities, policy_relaxations, random, hasher, tls12_export, sign, verify, new_ticket_key, ticket_seal, ticket_open, hkdf_expand_label, hkdf_expand_label_data);
     fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
         let r = self.inner.start_key_exchange(group);
         self.audit();
@@ -101,47 +85,6 @@ impl KeyStore for Auditing {
         self.audit();
         r
     }
-    fn tls12_export(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: &[u8],
-        seed: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.inner.tls12_export(master, prf, label, seed, out)
-    }
-    fn sign(
-        &self,
-        key: &PrivateKey,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>, KeyError> {
-        self.inner.sign(key, algorithm, message)
-    }
-    fn verify(
-        &self,
-        key: &PublicKey<'_>,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), KeyError> {
-        self.inner.verify(key, algorithm, message, signature)
-    }
-    fn new_ticket_key(&self) -> Result<TicketKey, KeyError> {
-        self.inner.new_ticket_key()
-    }
-    fn ticket_seal(
-        &self,
-        key: &TicketKey,
-        secret: &Secret,
-        state: &[u8],
-    ) -> Result<Vec<u8>, KeyError> {
-        self.inner.ticket_seal(key, secret, state)
-    }
-    fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
-        self.inner.ticket_open(key, ticket)
-    }
     fn hkdf_extract(
         &self,
         hash: HashAlgorithm,
@@ -150,28 +93,6 @@ impl KeyStore for Auditing {
     ) -> Result<Secret, KeyError> {
         self.audit(); // the (EC)DHE secret or the previous stage is alive
         self.inner.hkdf_extract(hash, salt, ikm)
-    }
-    fn hkdf_expand_label(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        usage: SecretUsage,
-    ) -> Result<Secret, KeyError> {
-        self.inner
-            .hkdf_expand_label(hash, secret, label, context, usage)
-    }
-    fn hkdf_expand_label_data(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.inner
-            .hkdf_expand_label_data(hash, secret, label, context, out)
     }
     fn tls13_verify_data(
         &self,

@@ -12,9 +12,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use hsmtls::keys::{
-    Capabilities, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup, KeyShare,
-    KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel, RecordCipher, Secret,
-    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
+    FinishedLabel, HashAlgorithm, KeyError, KeyStore, RecordCipher, Secret, TicketKey,
+    Tls12TrafficKeys,
 };
 use hsmtls::msgs::codec::Codec;
 use hsmtls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
@@ -536,31 +535,9 @@ impl TestStore {
 }
 
 impl KeyStore for TestStore {
+    hsmtls::keys::forward_key_store!(soft => capabilities, policy_relaxations, random, hasher, start_key_exchange, complete_key_exchange, tls12_master_secret, tls12_export, sign, verify, new_ticket_key, ticket_open, hkdf_extract, hkdf_expand_label, hkdf_expand_label_data, tls13_verify_data);
     fn name(&self) -> &str {
         "test"
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.soft.capabilities()
-    }
-    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        self.soft.random(level, out)
-    }
-    fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError> {
-        self.soft.hasher(algorithm)
-    }
-    fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
-        self.soft.start_key_exchange(group)
-    }
-    fn complete_key_exchange(&self, share: KeyShare, peer: &[u8]) -> Result<Secret, KeyError> {
-        self.soft.complete_key_exchange(share, peer)
-    }
-    fn tls12_master_secret(
-        &self,
-        pre_master: Secret,
-        prf: HashAlgorithm,
-        seed: MasterSecretSeed<'_>,
-    ) -> Result<Secret, KeyError> {
-        self.soft.tls12_master_secret(pre_master, prf, seed)
     }
     fn tls12_verify_data(
         &self,
@@ -590,36 +567,6 @@ impl KeyStore for TestStore {
         self.soft
             .tls12_traffic_keys(master, prf, client_random, server_random, cipher)
     }
-    fn tls12_export(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: &[u8],
-        seed: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.soft.tls12_export(master, prf, label, seed, out)
-    }
-    fn sign(
-        &self,
-        key: &PrivateKey,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>, KeyError> {
-        self.soft.sign(key, algorithm, message)
-    }
-    fn verify(
-        &self,
-        key: &PublicKey<'_>,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), KeyError> {
-        self.soft.verify(key, algorithm, message, signature)
-    }
-    fn new_ticket_key(&self) -> Result<TicketKey, KeyError> {
-        self.soft.new_ticket_key()
-    }
     fn ticket_seal(
         &self,
         key: &TicketKey,
@@ -635,48 +582,6 @@ impl KeyStore for TestStore {
             ticket[middle] ^= 0x10;
         }
         Ok(ticket)
-    }
-    fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
-        self.soft.ticket_open(key, ticket)
-    }
-
-    fn hkdf_extract(
-        &self,
-        hash: HashAlgorithm,
-        salt: Option<&Secret>,
-        ikm: Option<&Secret>,
-    ) -> Result<Secret, KeyError> {
-        self.soft.hkdf_extract(hash, salt, ikm)
-    }
-    fn hkdf_expand_label(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        usage: hsmtls::keys::SecretUsage,
-    ) -> Result<Secret, KeyError> {
-        self.soft
-            .hkdf_expand_label(hash, secret, label, context, usage)
-    }
-    fn hkdf_expand_label_data(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.soft
-            .hkdf_expand_label_data(hash, secret, label, context, out)
-    }
-    fn tls13_verify_data(
-        &self,
-        hash: HashAlgorithm,
-        base_key: &Secret,
-        transcript_hash: &[u8],
-    ) -> Result<hsmtls::keys::Digest, KeyError> {
-        self.soft.tls13_verify_data(hash, base_key, transcript_hash)
     }
     fn tls13_record_protector(
         &self,

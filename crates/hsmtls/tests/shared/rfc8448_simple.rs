@@ -15,10 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use hsmtls::hooks::HandshakeHook;
 use hsmtls::keys::{
-    AeadAlgorithm, Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError,
-    KeyExchangeGroup, KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey, RandomLevel,
-    RecordCipher, RecordProtector, Secret, SecretUsage, SignatureAlgorithm, TicketKey,
-    Tls12TrafficKeys,
+    HashAlgorithm, KeyError, KeyExchangeGroup, KeyShare, KeyStore, PrivateKey, Secret,
+    SignatureAlgorithm, TicketKey,
 };
 use hsmtls::msgs::enums::{
     CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
@@ -283,17 +281,12 @@ impl hsmtls::keys::KeyObject for PlaceholderTicketKey {
 }
 
 impl KeyStore for TraceStore {
+    hsmtls::keys::forward_key_store!(inner => capabilities, policy_relaxations, random,
+        hasher, complete_key_exchange, tls12_master_secret, tls12_verify_data,
+        tls12_traffic_keys, tls12_export, verify, hkdf_extract, hkdf_expand_label,
+        hkdf_expand_label_data, tls13_verify_data, tls13_record_protector);
     fn name(&self) -> &str {
         "rfc8448-trace"
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn random(&self, level: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
-        self.inner.random(level, out)
-    }
-    fn hasher(&self, algorithm: HashAlgorithm) -> Result<Box<dyn Hasher>, KeyError> {
-        self.inner.hasher(algorithm)
     }
     fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
         assert_eq!(group, KeyExchangeGroup::X25519, "the trace uses x25519");
@@ -303,47 +296,6 @@ impl KeyStore for TraceStore {
             .unwrap()
             .take()
             .expect("one key exchange per trace"))
-    }
-    fn complete_key_exchange(&self, share: KeyShare, peer: &[u8]) -> Result<Secret, KeyError> {
-        self.inner.complete_key_exchange(share, peer)
-    }
-    fn tls12_master_secret(
-        &self,
-        pre_master: Secret,
-        prf: HashAlgorithm,
-        seed: MasterSecretSeed<'_>,
-    ) -> Result<Secret, KeyError> {
-        self.inner.tls12_master_secret(pre_master, prf, seed)
-    }
-    fn tls12_verify_data(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: FinishedLabel,
-        hash: &[u8],
-    ) -> Result<[u8; 12], KeyError> {
-        self.inner.tls12_verify_data(master, prf, label, hash)
-    }
-    fn tls12_traffic_keys(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        client_random: &[u8; 32],
-        server_random: &[u8; 32],
-        cipher: RecordCipher,
-    ) -> Result<Tls12TrafficKeys, KeyError> {
-        self.inner
-            .tls12_traffic_keys(master, prf, client_random, server_random, cipher)
-    }
-    fn tls12_export(
-        &self,
-        master: &Secret,
-        prf: HashAlgorithm,
-        label: &[u8],
-        seed: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.inner.tls12_export(master, prf, label, seed, out)
     }
     fn sign(
         &self,
@@ -368,15 +320,6 @@ impl KeyStore for TraceStore {
         );
         Ok(signature)
     }
-    fn verify(
-        &self,
-        key: &PublicKey<'_>,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), KeyError> {
-        self.inner.verify(key, algorithm, message, signature)
-    }
     fn new_ticket_key(&self) -> Result<TicketKey, KeyError> {
         if self.placeholder_tickets {
             return Ok(TicketKey::new(Box::new(PlaceholderTicketKey), 0));
@@ -399,54 +342,6 @@ impl KeyStore for TraceStore {
             return Err(KeyError::BadTicket);
         }
         self.inner.ticket_open(key, ticket)
-    }
-    fn hkdf_extract(
-        &self,
-        hash: HashAlgorithm,
-        salt: Option<&Secret>,
-        ikm: Option<&Secret>,
-    ) -> Result<Secret, KeyError> {
-        self.inner.hkdf_extract(hash, salt, ikm)
-    }
-    fn hkdf_expand_label(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        usage: SecretUsage,
-    ) -> Result<Secret, KeyError> {
-        self.inner
-            .hkdf_expand_label(hash, secret, label, context, usage)
-    }
-    fn hkdf_expand_label_data(
-        &self,
-        hash: HashAlgorithm,
-        secret: &Secret,
-        label: &[u8],
-        context: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), KeyError> {
-        self.inner
-            .hkdf_expand_label_data(hash, secret, label, context, out)
-    }
-    fn tls13_verify_data(
-        &self,
-        hash: HashAlgorithm,
-        base_key: &Secret,
-        transcript_hash: &[u8],
-    ) -> Result<Digest, KeyError> {
-        self.inner
-            .tls13_verify_data(hash, base_key, transcript_hash)
-    }
-    fn tls13_record_protector(
-        &self,
-        hash: HashAlgorithm,
-        traffic_secret: &Secret,
-        aead: AeadAlgorithm,
-    ) -> Result<Box<dyn RecordProtector>, KeyError> {
-        self.inner
-            .tls13_record_protector(hash, traffic_secret, aead)
     }
 }
 
