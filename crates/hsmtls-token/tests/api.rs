@@ -532,30 +532,19 @@ fn ec_pair(
     params: &[u8],
     extractable: bool,
 ) -> (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) {
-    let mut m = mech(CKM_EC_KEY_PAIR_GEN);
-    let mut pubt = Tpl::new()
-        .bytes(CKA_EC_PARAMS, params)
-        .bool(CKA_VERIFY, true);
-    let mut privt = Tpl::new()
-        .bool(CKA_SIGN, true)
-        .bool(CKA_DERIVE, true)
-        .bool(CKA_SENSITIVE, !extractable)
-        .bool(CKA_EXTRACTABLE, extractable);
-    let (mut p, mut s) = (0, 0);
-    let rv = unsafe {
-        C_GenerateKeyPair(
-            h,
-            &mut m,
-            pubt.ptr(),
-            pubt.len(),
-            privt.ptr(),
-            privt.len(),
-            &mut p,
-            &mut s,
-        )
-    };
-    assert_eq!(rv, CKR_OK);
-    (p, s)
+    generate_pair(
+        h,
+        CKM_EC_KEY_PAIR_GEN,
+        Tpl::new()
+            .bytes(CKA_EC_PARAMS, params)
+            .bool(CKA_VERIFY, true),
+        Tpl::new()
+            .bool(CKA_SIGN, true)
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SENSITIVE, !extractable)
+            .bool(CKA_EXTRACTABLE, extractable),
+    )
+    .expect("C_GenerateKeyPair")
 }
 
 #[test]

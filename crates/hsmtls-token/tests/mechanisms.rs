@@ -439,32 +439,18 @@ fn key_pair_with(
     params: &[u8],
     open: bool,
 ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
-    let mut m = mech(mechanism);
-    let mut pubt = Tpl::new()
-        .bytes(CKA_EC_PARAMS, params)
-        .bool(CKA_VERIFY, true);
-    let mut privt = Tpl::new()
-        .bool(CKA_SIGN, true)
-        .bool(CKA_DERIVE, true)
-        .bool(CKA_SENSITIVE, !open)
-        .bool(CKA_EXTRACTABLE, open);
-    let (mut p, mut s) = (0, 0);
-    let rv = unsafe {
-        C_GenerateKeyPair(
-            h,
-            &mut m,
-            pubt.ptr(),
-            pubt.len(),
-            privt.ptr(),
-            privt.len(),
-            &mut p,
-            &mut s,
-        )
-    };
-    match rv {
-        CKR_OK => Ok((p, s)),
-        rv => Err(rv),
-    }
+    generate_pair(
+        h,
+        mechanism,
+        Tpl::new()
+            .bytes(CKA_EC_PARAMS, params)
+            .bool(CKA_VERIFY, true),
+        Tpl::new()
+            .bool(CKA_SIGN, true)
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SENSITIVE, !open)
+            .bool(CKA_EXTRACTABLE, open),
+    )
 }
 
 #[test]

@@ -23,33 +23,19 @@ fn generate(
     h: CK_SESSION_HANDLE,
     bits: CK_ULONG,
 ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
-    let mut m = mech(CKM_RSA_PKCS_KEY_PAIR_GEN);
-    let mut pubt = Tpl::new()
-        .ulong(CKA_MODULUS_BITS, bits)
-        .bytes(CKA_PUBLIC_EXPONENT, &[1, 0, 1])
-        .bool(CKA_VERIFY, true)
-        .bool(CKA_ENCRYPT, true);
-    let mut privt = Tpl::new()
-        .bool(CKA_SIGN, true)
-        .bool(CKA_DECRYPT, true)
-        .bool(CKA_DERIVE, true);
-    let (mut p, mut s) = (0, 0);
-    let rv = unsafe {
-        C_GenerateKeyPair(
-            h,
-            &mut m,
-            pubt.ptr(),
-            pubt.len(),
-            privt.ptr(),
-            privt.len(),
-            &mut p,
-            &mut s,
-        )
-    };
-    match rv {
-        CKR_OK => Ok((p, s)),
-        rv => Err(rv),
-    }
+    generate_pair(
+        h,
+        CKM_RSA_PKCS_KEY_PAIR_GEN,
+        Tpl::new()
+            .ulong(CKA_MODULUS_BITS, bits)
+            .bytes(CKA_PUBLIC_EXPONENT, &[1, 0, 1])
+            .bool(CKA_VERIFY, true)
+            .bool(CKA_ENCRYPT, true),
+        Tpl::new()
+            .bool(CKA_SIGN, true)
+            .bool(CKA_DECRYPT, true)
+            .bool(CKA_DERIVE, true),
+    )
 }
 
 fn public_of(h: CK_SESSION_HANDLE, p: CK_OBJECT_HANDLE) -> RsaPublicKey {

@@ -347,27 +347,16 @@ fn key_pair(
     public: Tpl,
     extractable: bool,
 ) -> (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) {
-    let mut m = mech(gen);
-    let mut pubt = public.bool(CKA_VERIFY, true);
-    let mut privt = Tpl::new()
-        .bool(CKA_SIGN, true)
-        .bool(CKA_SENSITIVE, true)
-        .bool(CKA_EXTRACTABLE, extractable);
-    let (mut p, mut s) = (0, 0);
-    let rv = unsafe {
-        C_GenerateKeyPair(
-            h,
-            &mut m,
-            pubt.ptr(),
-            pubt.len(),
-            privt.ptr(),
-            privt.len(),
-            &mut p,
-            &mut s,
-        )
-    };
-    assert_eq!(rv, CKR_OK, "{gen:#x}");
-    (p, s)
+    generate_pair(
+        h,
+        gen,
+        public.bool(CKA_VERIFY, true),
+        Tpl::new()
+            .bool(CKA_SIGN, true)
+            .bool(CKA_SENSITIVE, true)
+            .bool(CKA_EXTRACTABLE, extractable),
+    )
+    .unwrap_or_else(|rv| panic!("{gen:#x}: {rv:#x}"))
 }
 
 /// Private keys leave the token only wrapped, as PKCS#8, and come back as

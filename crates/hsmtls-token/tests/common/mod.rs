@@ -150,6 +150,34 @@ pub fn create(h: CK_SESSION_HANDLE, mut t: Tpl) -> Result<CK_OBJECT_HANDLE, CK_R
     }
 }
 
+/// `C_GenerateKeyPair` with `mechanism` and the two templates: (public,
+/// private) or the `CK_RV`.
+pub fn generate_pair(
+    h: CK_SESSION_HANDLE,
+    mechanism: CK_MECHANISM_TYPE,
+    mut public: Tpl,
+    mut private: Tpl,
+) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
+    let mut m = mech(mechanism);
+    let (mut p, mut s) = (0, 0);
+    let rv = unsafe {
+        C_GenerateKeyPair(
+            h,
+            &mut m,
+            public.ptr(),
+            public.len(),
+            private.ptr(),
+            private.len(),
+            &mut p,
+            &mut s,
+        )
+    };
+    match rv {
+        CKR_OK => Ok((p, s)),
+        rv => Err(rv),
+    }
+}
+
 /// A secret key of `kt` with `value`.
 pub fn secret(
     h: CK_SESSION_HANDLE,
