@@ -15,6 +15,8 @@ pub const TAG_LEN: usize = 16;
 pub enum AeadAlg {
     /// AES-128-GCM.
     Aes128Gcm,
+    /// AES-192-GCM (PKCS#11 callers; no TLS suite uses it).
+    Aes192Gcm,
     /// AES-256-GCM.
     Aes256Gcm,
     /// ChaCha20-Poly1305 (RFC 8439).
@@ -26,6 +28,7 @@ impl AeadAlg {
     pub const fn key_len(self) -> usize {
         match self {
             Self::Aes128Gcm => 16,
+            Self::Aes192Gcm => 24,
             Self::Aes256Gcm | Self::Chacha20Poly1305 => 32,
         }
     }
@@ -33,6 +36,7 @@ impl AeadAlg {
     fn aws(self) -> &'static aead::Algorithm {
         match self {
             Self::Aes128Gcm => &aead::AES_128_GCM,
+            Self::Aes192Gcm => &aead::AES_192_GCM,
             Self::Aes256Gcm => &aead::AES_256_GCM,
             Self::Chacha20Poly1305 => &aead::CHACHA20_POLY1305,
         }

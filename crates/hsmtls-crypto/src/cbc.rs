@@ -3,7 +3,7 @@
 
 use aws_lc_rs::cipher::{
     DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128,
-    AES_256,
+    AES_192, AES_256,
 };
 use aws_lc_rs::iv::FixedLength;
 
@@ -29,6 +29,7 @@ impl AesCbcKey {
     pub fn new(key: &[u8]) -> Result<Self, CryptoError> {
         let alg = match key.len() {
             16 => &AES_128,
+            24 => &AES_192,
             32 => &AES_256,
             _ => return Err(CryptoError::InvalidKey("AES key length")),
         };

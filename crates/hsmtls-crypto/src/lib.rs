@@ -41,6 +41,7 @@ mod error;
 mod ffi;
 pub mod hash;
 pub mod hkdf;
+pub mod keywrap;
 mod pem;
 pub mod pkcs8;
 pub mod prf;

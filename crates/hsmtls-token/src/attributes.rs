@@ -624,7 +624,7 @@ fn check_key_material(
                 None => return err(CKR_TEMPLATE_INCOMPLETE),
             };
             let ok = match kt {
-                CKK_AES => matches!(len, 16 | 32),
+                CKK_AES => matches!(len, 16 | 24 | 32),
                 CKK_CHACHA20 => len == 32,
                 _ => len >= 1,
             };

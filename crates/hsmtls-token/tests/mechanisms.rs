@@ -863,3 +863,76 @@ fn aes_ecb_and_ctr() {
         Err(CKR_KEY_TYPE_INCONSISTENT)
     );
 }
+
+/// AES-192, as CK_MECHANISM_INFO's 16..32-byte range promises: ECB
+/// (FIPS-197 C.2), key generation, GCM and CBC round trips, and an
+/// AES-192 key-encryption key (RFC 3394 §4.3).
+#[test]
+fn aes_192() {
+    let (_, h) = fresh_token();
+    let key = secret(
+        h,
+        CKK_AES,
+        &hex("000102030405060708090a0b0c0d0e0f1011121314151617"),
+        false,
+    );
+    let mut ecb = mech(CKM_AES_ECB);
+    let pt = hex("00112233445566778899aabbccddeeff");
+    let ct = crypt(h, &mut ecb, key, true, &pt).unwrap();
+    assert_eq!(ct, hex("dda97ca4864cdfe06eaf70a0ec0d7191"));
+    assert_eq!(crypt(h, &mut ecb, key, false, &ct).unwrap(), pt);
+
+    let mut gm = mech(CKM_AES_KEY_GEN);
+    let mut t = Tpl::new()
+        .ulong(CKA_VALUE_LEN, 24)
+        .bool(CKA_ENCRYPT, true)
+        .bool(CKA_DECRYPT, true);
+    let mut k = 0;
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut gm, t.ptr(), t.len(), &mut k) },
+        CKR_OK
+    );
+    assert_eq!(
+        attr(h, k, CKA_VALUE_LEN).unwrap(),
+        (24 as CK_ULONG).to_ne_bytes()
+    );
+    let mut iv = [3u8; 12];
+    let mut gp = CK_GCM_PARAMS {
+        pIv: iv.as_mut_ptr(),
+        ulIvLen: 12,
+        ulIvBits: 96,
+        pAAD: ptr::null_mut(),
+        ulAADLen: 0,
+        ulTagBits: 128,
+    };
+    let mut gcm = mech_with(CKM_AES_GCM, &mut gp);
+    let msg = b"one hundred and ninety-two bits";
+    let sealed = crypt(h, &mut gcm, k, true, msg).unwrap();
+    assert_eq!(sealed.len(), msg.len() + 16);
+    assert_eq!(crypt(h, &mut gcm, k, false, &sealed).unwrap(), msg);
+    let mut cbc_iv = [5u8; 16];
+    let mut cbc = mech_with(CKM_AES_CBC_PAD, &mut cbc_iv);
+    let sealed = crypt(h, &mut cbc, k, true, msg).unwrap();
+    assert_eq!(crypt(h, &mut cbc, k, false, &sealed).unwrap(), msg);
+
+    let kek = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .bytes(
+                CKA_VALUE,
+                &hex("000102030405060708090a0b0c0d0e0f1011121314151617"),
+            )
+            .bool(CKA_WRAP, true),
+    )
+    .unwrap();
+    let data = secret(h, CKK_AES, &hex("00112233445566778899aabbccddeeff"), true);
+    let kw = std::cell::RefCell::new(mech(CKM_AES_KEY_WRAP));
+    let wrapped =
+        two_call(|o, n| unsafe { C_WrapKey(h, &mut *kw.borrow_mut(), kek, data, o, n) }).unwrap();
+    assert_eq!(
+        wrapped,
+        hex("96778b25ae6ca435f92b5b97c050aed2468ab8a17ad84e5d")
+    );
+}

@@ -10,6 +10,7 @@
 
 pub(crate) mod chacha;
 pub(crate) mod ec;
+pub(crate) mod keywrap;
 pub(crate) mod rsa;
 pub(crate) mod sha;
 pub(crate) mod wipe;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_lc_rs::cipher::{
     DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128,
-    AES_256,
+    AES_192, AES_256,
 };
 use cryptoki_sys::*;
 use hsmtls_crypto::aead::{AeadAlg, AeadKey, NONCE_LEN, TAG_LEN};
@@ -39,6 +39,7 @@ fn gcm(m: &Mechanism, key: &Object, encrypt: bool) -> Result<Box<dyn Cipher>> {
     let value = key.secret_value()?;
     let alg = match (chacha, value.len()) {
         (false, 16) => AeadAlg::Aes128Gcm,
+        (false, 24) => AeadAlg::Aes192Gcm,
         (false, 32) => AeadAlg::Aes256Gcm,
         (true, 32) => AeadAlg::Chacha20Poly1305,
         _ => return err(CKR_KEY_SIZE_RANGE),
@@ -255,6 +256,7 @@ fn block_keys(key: &Object) -> Result<(EncryptingKey, DecryptingKey)> {
     let value = key.secret_value()?;
     let alg = match value.len() {
         16 => &AES_128,
+        24 => &AES_192,
         32 => &AES_256,
         _ => return err(CKR_KEY_SIZE_RANGE),
     };

@@ -45,7 +45,7 @@ pub fn generate_aes(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object)
         return err(CKR_MECHANISM_PARAM_INVALID);
     }
     let len = value_len(tpl)?;
-    if !matches!(len, 16 | 32) {
+    if !matches!(len, 16 | 24 | 32) {
         return err(CKR_ATTRIBUTE_VALUE_INVALID);
     }
     Ok((CKK_AES, random_value(len)?))

@@ -1,6 +1,7 @@
 //! AES key wrapping (PKCS#11 3.0 §2.14.3): `CKM_AES_KEY_WRAP` (RFC 3394,
 //! SP 800-38F KW) and `CKM_AES_KEY_WRAP_PAD` / `CKM_AES_KEY_WRAP_KWP`
-//! (RFC 5649, SP 800-38F KWP), on aws-lc-rs's `key_wrap`. Only the
+//! (RFC 5649, SP 800-38F KWP), for AES-128/192/256 KEKs, on
+//! `hsmtls_crypto::keywrap` (AWS-LC's `AES_wrap_key` family). Only the
 //! default initial values are supported: the optional parameter, when
 //! given, must be the RFC 3394 IV `A6A6A6A6A6A6A6A6` (KW) or the RFC 5649
 //! prefix `A65959A6` (KWP).
@@ -8,8 +9,8 @@
 //! Only `C_WrapKey` / `C_UnwrapKey` use these mechanisms: a key-wrapping
 //! key is never a general decryption key (see [`crate::attributes`]).
 
-use aws_lc_rs::key_wrap::{AesKek, KeyWrap, KeyWrapPadded, AES_128, AES_256};
 use cryptoki_sys::*;
+use hsmtls_crypto::keywrap::AesKek;
 use zeroize::Zeroizing;
 
 use super::{Mechanism, Param};
@@ -48,34 +49,21 @@ fn kek(key: &Object, unwrap: bool) -> Result<AesKek> {
         return err(type_rv);
     }
     let value = key.secret_value()?;
-    let cipher = match value.len() {
-        16 => &AES_128,
-        32 => &AES_256,
-        _ => return err(size_rv),
-    };
-    AesKek::new(cipher, value).map_err(|_| Error::new(size_rv))
+    AesKek::new(value).map_err(|_| Error::new(size_rv))
 }
 
 /// Wraps `value` (the `CKA_VALUE` of the key to wrap) under `key`.
 pub fn wrap(m: &Mechanism, key: &Object, value: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let pad = padded(m)?;
     let kek = kek(key, false)?;
-    let mut out = Zeroizing::new(vec![0u8; value.len() + 16]);
-    let n = if pad {
-        kek.wrap_with_padding(value, &mut out)
-            .map_err(|_| Error::new(CKR_KEY_SIZE_RANGE))?
-            .len()
+    let out = if pad {
+        kek.wrap_padded(value)
     } else {
         // KW needs whole 64-bit blocks, at least two.
-        if value.len() % 8 != 0 || value.len() < 16 {
-            return err(CKR_KEY_SIZE_RANGE);
-        }
-        kek.wrap(value, &mut out)
-            .map_err(|_| Error::new(CKR_KEY_SIZE_RANGE))?
-            .len()
+        kek.wrap(value)
     };
-    out.truncate(n);
-    Ok(out)
+    out.map(Zeroizing::new)
+        .map_err(|_| Error::new(CKR_KEY_SIZE_RANGE))
 }
 
 /// Unwraps `wrapped` under `key`: the value of the new key.
@@ -85,13 +73,10 @@ pub fn unwrap(m: &Mechanism, key: &Object, wrapped: &[u8]) -> Result<Zeroizing<V
     if wrapped.len() % 8 != 0 || wrapped.len() < 16 || (!pad && wrapped.len() < 24) {
         return err(CKR_WRAPPED_KEY_LEN_RANGE);
     }
-    let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);
     let r = if pad {
-        kek.unwrap_with_padding(wrapped, &mut out).map(|s| s.len())
+        kek.unwrap_padded(wrapped)
     } else {
-        kek.unwrap(wrapped, &mut out).map(|s| s.len())
+        kek.unwrap(wrapped)
     };
-    let n = r.map_err(|_| Error::new(CKR_WRAPPED_KEY_INVALID))?;
-    out.truncate(n);
-    Ok(out)
+    r.map_err(|_| Error::new(CKR_WRAPPED_KEY_INVALID))
 }
