@@ -1133,17 +1133,34 @@ impl Module {
         data: &[u8],
         max_out: usize,
     ) -> CkResult<Zeroizing<Vec<u8>>> {
+        // Some tokens write the whole plaintext before checking the tag:
+        // leave room for it.
+        let mut out = Zeroizing::new(vec![0u8; max_out.max(data.len())]);
+        let n = self.decrypt_into(session, mech, key, data, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// `C_DecryptInit` + `C_Decrypt` into `out` (room for the whole
+    /// output; some tokens write the ciphertext's length before checking
+    /// a tag): the number of bytes written.
+    pub(crate) fn decrypt_into(
+        &self,
+        session: CK_SESSION_HANDLE,
+        mech: &Mech<'_>,
+        key: CK_OBJECT_HANDLE,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> CkResult<usize> {
         let init = func!(self, C_DecryptInit);
         let dec = func!(self, C_Decrypt);
         with_mechanism(mech, |m| {
             // SAFETY: the mechanism and its parameters live across the call.
             check("C_DecryptInit", unsafe { init(session, m, key) })
         })?;
-        // Some tokens write the whole plaintext before checking the tag:
-        // leave room for it.
-        let mut out = Zeroizing::new(vec![0u8; max_out.max(data.len())]);
         let mut n = out.len() as CK_ULONG;
-        // SAFETY: `data` is read, `out` has room for `n` bytes.
+        // SAFETY: `data` is read, `out` has room for `n` bytes; distinct
+        // borrows, so they do not overlap.
         check("C_Decrypt", unsafe {
             dec(
                 session,
@@ -1153,8 +1170,7 @@ impl Module {
                 &mut n,
             )
         })?;
-        out.truncate(n as usize);
-        Ok(out)
+        Ok((n as usize).min(out.len()))
     }
 
     /// `C_SignInit` + `C_Sign` into a buffer of `max_out` bytes.

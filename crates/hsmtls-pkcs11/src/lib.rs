@@ -88,7 +88,7 @@ use ffi::{Attr, Mech, Module, Randoms, CK_MECHANISM_TYPE, CK_OBJECT_HANDLE, CK_S
 use objects::{
     PrivateKeyObject, SecretObject, SecretValue, ShareObject, TicketKeyObject, TokenObject,
 };
-use record::{TokenAead, TokenCbc};
+use record::{Scratch, TokenAead, TokenCbc};
 
 /// NSS's vendor mechanism base: `CKM_VENDOR_DEFINED | NSSCK_VENDOR_NSS`
 /// (NSS `lib/util/pkcs11n.h`).
@@ -1283,6 +1283,7 @@ impl Pkcs11Store {
                     key: enc,
                     iv,
                     chacha: cipher == RecordCipher::Chacha20Poly1305,
+                    scratch: Scratch::default(),
                 })
             }
             RecordCipher::Aes128CbcSha256 { encrypt_then_mac }

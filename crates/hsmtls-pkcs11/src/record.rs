@@ -87,6 +87,8 @@ pub(crate) struct TokenAead {
     /// of every nonce's derivation, not a key).
     pub(crate) iv: Vec<u8>,
     pub(crate) chacha: bool,
+    /// Decrypted records land here before they replace the ciphertext.
+    pub(crate) scratch: Scratch,
 }
 
 impl fmt::Debug for TokenAead {
@@ -176,25 +178,14 @@ impl RecordProtector for TokenAead {
         let nonce = self.nonce(seq, Some(&fragment[..start]));
         let plain_len = fragment.len() - start - TAG_LEN;
         let aad = pseudo_header(seq, content_type, version, plain_len);
-        let session = self.token.session().map_err(store_err)?;
-        let plain = self
-            .token
-            .module
-            .decrypt(
-                session.handle,
-                &self.mech(&nonce, &aad),
-                self.key.handle,
-                &fragment[start..],
-                plain_len,
-            )
-            .map_err(open_error)?;
-        if plain.len() != plain_len {
-            return Err(KeyError::BadRecordMac);
-        }
-        fragment[start..start + plain_len].copy_from_slice(&plain);
-        // A record-sized buffer: wiped at memset speed.
-        hsmtls_crypto::wipe::release(plain);
-        Ok(start..start + plain_len)
+        let n = open_aead_in_place(
+            &self.token,
+            &self.mech(&nonce, &aad),
+            self.key.handle,
+            &mut fragment[start..],
+            &mut self.scratch,
+        )?;
+        Ok(start..start + n)
     }
 
     fn max_overhead(&self) -> usize {
@@ -204,6 +195,56 @@ impl RecordProtector for TokenAead {
             GCM_EXPLICIT_LEN + TAG_LEN
         }
     }
+}
+
+/// A reused buffer for decrypted records, wiped after each use and when
+/// dropped (at memset speed).
+#[derive(Default)]
+pub(crate) struct Scratch(Vec<u8>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        hsmtls_crypto::wipe::wipe_vec(&mut self.0);
+    }
+}
+
+/// `C_Decrypt` of an AEAD record (`body` = ciphertext and tag) into
+/// `scratch`, then copied over the start of `body`: the plaintext's
+/// length. A wrong length or a failed tag is `BadRecordMac`. Shared by
+/// TLS 1.2 and TLS 1.3.
+pub(crate) fn open_aead_in_place(
+    token: &Token,
+    mech: &Mech<'_>,
+    key: CK_OBJECT_HANDLE,
+    body: &mut [u8],
+    scratch: &mut Scratch,
+) -> Result<usize, KeyError> {
+    let plain_len = body
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(KeyError::BadRecordMac)?;
+    let session = token.session().map_err(store_err)?;
+    // Room for the whole body: some tokens write it before the tag check.
+    if scratch.0.len() < body.len() {
+        scratch.0.resize(body.len(), 0);
+    }
+    let opened = token.module.decrypt_into(
+        session.handle,
+        mech,
+        key,
+        body,
+        &mut scratch.0[..body.len()],
+    );
+    let result = match opened {
+        Ok(n) if n == plain_len => {
+            body[..n].copy_from_slice(&scratch.0[..n]);
+            Ok(n)
+        }
+        Ok(_) => Err(KeyError::BadRecordMac),
+        Err(e) => Err(open_error(e)),
+    };
+    hsmtls_crypto::wipe::wipe(&mut scratch.0[..body.len()]);
+    result
 }
 
 /// `C_Encrypt` of an AEAD record straight into the end of `out` (no

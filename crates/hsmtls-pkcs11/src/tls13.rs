@@ -26,9 +26,8 @@ use hsmtls_crypto::hkdf::hkdf_label;
 use hsmtls_keys::{
     AeadAlgorithm, Digest, HashAlgorithm, KeyError, RecordProtector, Secret, SecretUsage,
 };
-use zeroize::Zeroizing;
 
-use crate::ffi::{Attr, Ck, Mech, CK_OBJECT_HANDLE};
+use crate::ffi::{Attr, Mech, CK_OBJECT_HANDLE};
 use crate::objects::{ObjectKind, SecretObject, SecretValue, TokenObject};
 use crate::{prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
 
@@ -346,6 +345,7 @@ impl Pkcs11Store {
             key,
             iv,
             chacha: aead == AeadAlgorithm::Chacha20Poly1305,
+            scratch: crate::record::Scratch::default(),
         }))
     }
 }
@@ -359,6 +359,8 @@ struct Tls13TokenAead {
     /// `HKDF-Expand-Label(secret, "iv", "", 12)`: public (RFC 8446 §7.3).
     iv: [u8; NONCE_LEN],
     chacha: bool,
+    /// Decrypted records land here before they replace the ciphertext.
+    scratch: crate::record::Scratch,
 }
 
 impl fmt::Debug for Tls13TokenAead {
@@ -369,22 +371,6 @@ impl fmt::Debug for Tls13TokenAead {
             if self.chacha { "chacha" } else { "gcm" },
             self.key.handle
         )
-    }
-}
-
-/// A failed `C_Decrypt`: the peer's doing unless the token is broken.
-fn open_error(e: Ck) -> KeyError {
-    match e.rv {
-        sys::CKR_HOST_MEMORY
-        | sys::CKR_DEVICE_ERROR
-        | sys::CKR_DEVICE_MEMORY
-        | sys::CKR_DEVICE_REMOVED
-        | sys::CKR_SESSION_HANDLE_INVALID
-        | sys::CKR_SESSION_CLOSED
-        | sys::CKR_KEY_HANDLE_INVALID
-        | sys::CKR_OPERATION_ACTIVE
-        | sys::CKR_CRYPTOKI_NOT_INITIALIZED => store_err(e),
-        _ => KeyError::BadRecordMac,
     }
 }
 
@@ -448,26 +434,14 @@ impl RecordProtector for Tls13TokenAead {
         }
         let aad = header(content_type, version, fragment.len()).ok_or(KeyError::BadRecordMac)?;
         let nonce = self.nonce(seq);
-        let plain_len = fragment.len() - TAG_LEN;
-        let session = self.token.session().map_err(store_err)?;
-        let plain: Zeroizing<Vec<u8>> = self
-            .token
-            .module
-            .decrypt(
-                session.handle,
-                &self.mech(&nonce, &aad),
-                self.key.handle,
-                fragment,
-                plain_len,
-            )
-            .map_err(open_error)?;
-        if plain.len() != plain_len {
-            return Err(KeyError::BadRecordMac);
-        }
-        fragment[..plain_len].copy_from_slice(&plain);
-        // A record-sized buffer: wiped at memset speed.
-        hsmtls_crypto::wipe::release(plain);
-        Ok(0..plain_len)
+        let n = crate::record::open_aead_in_place(
+            &self.token,
+            &self.mech(&nonce, &aad),
+            self.key.handle,
+            fragment,
+            &mut self.scratch,
+        )?;
+        Ok(0..n)
     }
 
     fn max_overhead(&self) -> usize {
