@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::ops::Range;
 use std::sync::Arc;
 
 use hsmtls_keys::KeyStore;
@@ -297,7 +298,9 @@ pub struct Connection {
     common: CommonState,
     deframer: MessageDeframer,
     joiner: HandshakeJoiner,
-    received_plaintext: VecDeque<Vec<u8>>,
+    /// Decrypted application data: each record's buffer as it was
+    /// opened, with the range of its plaintext (moved, not copied).
+    received_plaintext: VecDeque<(Vec<u8>, Range<usize>)>,
     received_offset: usize,
     pending_plaintext: Vec<u8>,
     error: Option<Error>,
@@ -484,6 +487,17 @@ impl Connection {
                 // The first record that opens ends the early data.
                 self.common.early_data_to_skip = 0;
             }
+            if content_type == ContentType::ApplicationData
+                && self.common.handshake_complete
+                && !range.is_empty()
+            {
+                // The common case of bulk data: the opened record moves
+                // into the plaintext queue whole, no copy.
+                self.empty_or_warning_records = 0;
+                self.key_updates_in_a_row = 0;
+                self.received_plaintext.push_back((record.1, range));
+                continue;
+            }
             let payload = &record.1[range];
             self.process_record(content_type, payload)?;
         }
@@ -581,7 +595,8 @@ impl Connection {
                 }
                 if !payload.is_empty() {
                     self.key_updates_in_a_row = 0;
-                    self.received_plaintext.push_back(payload.to_vec());
+                    self.received_plaintext
+                        .push_back((payload.to_vec(), 0..payload.len()));
                 }
             }
             other => {
@@ -749,15 +764,15 @@ impl Read for PlaintextReader<'_> {
         let conn = &mut *self.conn;
         let mut copied = 0;
         while copied < buf.len() {
-            let Some(front) = conn.received_plaintext.front() else {
+            let Some((front, range)) = conn.received_plaintext.front() else {
                 break;
             };
-            let available = &front[conn.received_offset..];
+            let available = &front[range.start + conn.received_offset..range.end];
             let n = available.len().min(buf.len() - copied);
             buf[copied..copied + n].copy_from_slice(&available[..n]);
             copied += n;
             conn.received_offset += n;
-            if conn.received_offset == front.len() {
+            if conn.received_offset == range.len() {
                 conn.received_plaintext.pop_front();
                 conn.received_offset = 0;
             }
