@@ -495,6 +495,52 @@ pub(crate) enum LoadError {
 
 static MODULES: OnceLock<Mutex<HashMap<PathBuf, Arc<Module>>>> = OnceLock::new();
 
+/// An `…Init` and its single-part call (`C_EncryptInit` + `C_Encrypt`,
+/// `C_DecryptInit` + `C_Decrypt`), with their names for errors.
+struct SinglePart {
+    init: (
+        &'static str,
+        unsafe extern "C" fn(CK_SESSION_HANDLE, *mut sys::CK_MECHANISM, CK_OBJECT_HANDLE) -> CK_RV,
+    ),
+    run: (
+        &'static str,
+        unsafe extern "C" fn(CK_SESSION_HANDLE, *mut u8, CK_ULONG, *mut u8, *mut CK_ULONG) -> CK_RV,
+    ),
+}
+
+impl SinglePart {
+    /// Initialises with `mech` and `key`, then runs over `data` into
+    /// `out`: the number of bytes written.
+    fn run(
+        &self,
+        session: CK_SESSION_HANDLE,
+        mech: &Mech<'_>,
+        key: CK_OBJECT_HANDLE,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> CkResult<usize> {
+        let (init_name, init) = self.init;
+        let (run_name, run) = self.run;
+        with_mechanism(mech, |m| {
+            // SAFETY: the mechanism and its parameters live across the call.
+            check(init_name, unsafe { init(session, m, key) })
+        })?;
+        let mut n = out.len() as CK_ULONG;
+        // SAFETY: `data` is read, `out` has room for `n` bytes; distinct
+        // borrows, so they do not overlap.
+        check(run_name, unsafe {
+            run(
+                session,
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                out.as_mut_ptr(),
+                &mut n,
+            )
+        })?;
+        Ok((n as usize).min(out.len()))
+    }
+}
+
 macro_rules! func {
     ($self:expr, $name:ident) => {
         // SAFETY: `functions` points to the module's static function list
@@ -1102,25 +1148,11 @@ impl Module {
         data: &[u8],
         out: &mut [u8],
     ) -> CkResult<usize> {
-        let init = func!(self, C_EncryptInit);
-        let enc = func!(self, C_Encrypt);
-        with_mechanism(mech, |m| {
-            // SAFETY: the mechanism and its parameters live across the call.
-            check("C_EncryptInit", unsafe { init(session, m, key) })
-        })?;
-        let mut n = out.len() as CK_ULONG;
-        // SAFETY: `data` is read, `out` has room for `n` bytes; the two
-        // are distinct borrows, so they do not overlap.
-        check("C_Encrypt", unsafe {
-            enc(
-                session,
-                data.as_ptr() as *mut u8,
-                data.len() as CK_ULONG,
-                out.as_mut_ptr(),
-                &mut n,
-            )
-        })?;
-        Ok((n as usize).min(out.len()))
+        let calls = SinglePart {
+            init: ("C_EncryptInit", func!(self, C_EncryptInit)),
+            run: ("C_Encrypt", func!(self, C_Encrypt)),
+        };
+        calls.run(session, mech, key, data, out)
     }
 
     /// `C_DecryptInit` + `C_Decrypt` into a zeroized buffer of `max_out`
@@ -1152,25 +1184,11 @@ impl Module {
         data: &[u8],
         out: &mut [u8],
     ) -> CkResult<usize> {
-        let init = func!(self, C_DecryptInit);
-        let dec = func!(self, C_Decrypt);
-        with_mechanism(mech, |m| {
-            // SAFETY: the mechanism and its parameters live across the call.
-            check("C_DecryptInit", unsafe { init(session, m, key) })
-        })?;
-        let mut n = out.len() as CK_ULONG;
-        // SAFETY: `data` is read, `out` has room for `n` bytes; distinct
-        // borrows, so they do not overlap.
-        check("C_Decrypt", unsafe {
-            dec(
-                session,
-                data.as_ptr() as *mut u8,
-                data.len() as CK_ULONG,
-                out.as_mut_ptr(),
-                &mut n,
-            )
-        })?;
-        Ok((n as usize).min(out.len()))
+        let calls = SinglePart {
+            init: ("C_DecryptInit", func!(self, C_DecryptInit)),
+            run: ("C_Decrypt", func!(self, C_Decrypt)),
+        };
+        calls.run(session, mech, key, data, out)
     }
 
     /// `C_SignInit` + `C_Sign` into a buffer of `max_out` bytes.
