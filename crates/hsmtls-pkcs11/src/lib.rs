@@ -261,6 +261,9 @@ pub struct Pkcs11Store {
     token: Arc<Token>,
     plan: Plan,
     relaxations: Vec<Relaxation>,
+    /// The TLS 1.3 schedule's constants per hash, made at open when the
+    /// token runs TLS 1.3 (see [`tls13::Tls13Constants`]).
+    tls13_constants: Vec<tls13::Tls13Constants>,
 }
 
 impl fmt::Debug for Pkcs11Store {
@@ -393,14 +396,23 @@ impl Pkcs11Store {
             })
             .collect();
         let (plan, relaxations) = Self::plan(&token, &info, mechanisms, &config.policy)?;
-        let store = Self {
+        let mut store = Self {
             id: next_id(),
             name: format!("pkcs11:{}", info.label),
             token,
             plan,
             relaxations,
+            tls13_constants: Vec::new(),
         };
         store.probe_relaxations(&info.label)?;
+        if !store.tls13_aeads().is_empty() {
+            for hash in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+                // A token that cannot make them simply goes without.
+                if let Ok(c) = store.make_tls13_constants(hash) {
+                    store.tls13_constants.push(c);
+                }
+            }
+        }
         Ok(store)
     }
 

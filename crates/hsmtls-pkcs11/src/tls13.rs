@@ -29,10 +29,26 @@ use hsmtls_keys::{
 
 use crate::ffi::{Attr, Mech, CK_OBJECT_HANDLE};
 use crate::objects::{ObjectKind, SecretObject, SecretValue, TokenObject};
-use crate::{prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
+use crate::{hash_alg, prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
 
 const TAG_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
+
+/// The TLS 1.3 key schedule's public constants for one hash (RFC 8446
+/// §7.1 without a PSK: `Early Secret = HKDF-Extract(0, 0)` and
+/// `Derive-Secret(Early Secret, "derived", "")` are the same in every
+/// handshake), made in the token once per store, kept as locked objects
+/// like every other stage, and lent to each connection: three fewer
+/// objects made and destroyed per handshake side. The zero IKM key serves
+/// every master secret.
+pub(crate) struct Tls13Constants {
+    hash: HashAlgorithm,
+    zero: TokenObject,
+    early: TokenObject,
+    derived: TokenObject,
+    /// `Hash("")`, the context of "derived".
+    empty_hash: Vec<u8>,
+}
 
 /// A secret as an HKDF key object: the token's own, or (for a secret this
 /// store keeps in software under a relaxation, or a ticket's PSK) a
@@ -141,10 +157,22 @@ impl Pkcs11Store {
         base: &Secret,
         label: &[u8],
         context: &[u8],
-        (key_type, len, extra): (sys::CK_KEY_TYPE, usize, Vec<Attr>),
+        spec: (sys::CK_KEY_TYPE, usize, Vec<Attr>),
     ) -> Result<CK_OBJECT_HANDLE, KeyError> {
         self.tls13_check(hash)?;
         let base = self.hkdf_key(base)?;
+        self.expand_label_handle(hash, base.handle, label, context, spec)
+    }
+
+    /// [`Self::expand_label_key`] from a base key handle.
+    fn expand_label_handle(
+        &self,
+        hash: HashAlgorithm,
+        base: CK_OBJECT_HANDLE,
+        label: &[u8],
+        context: &[u8],
+        (key_type, len, extra): (sys::CK_KEY_TYPE, usize, Vec<Attr>),
+    ) -> Result<CK_OBJECT_HANDLE, KeyError> {
         let info = label_info(len, label, context)?;
         let mut t = secret_template(key_type, true);
         t.push(Attr::ulong(sys::CKA_VALUE_LEN, len as sys::CK_ULONG));
@@ -158,9 +186,84 @@ impl Pkcs11Store {
                 salt_key: None,
                 info: &info,
             },
-            base.handle,
+            base,
             &t,
         )
+    }
+
+    /// `C_DeriveKey CKM_HKDF_DERIVE` extract-only: a locked
+    /// `Hash.length`-byte secret from `ikm` and `salt` (none: zeros).
+    fn extract_handle(
+        &self,
+        hash: HashAlgorithm,
+        salt: Option<CK_OBJECT_HANDLE>,
+        ikm: CK_OBJECT_HANDLE,
+    ) -> Result<CK_OBJECT_HANDLE, KeyError> {
+        let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
+        t.push(Attr::ulong(
+            sys::CKA_VALUE_LEN,
+            hash.output_len() as sys::CK_ULONG,
+        ));
+        t.push(Attr::bool(sys::CKA_DERIVE, true));
+        self.derive(
+            &Mech::Hkdf {
+                mechanism: sys::CKM_HKDF_DERIVE,
+                extract: true,
+                expand: false,
+                prf: prf_mechanism(hash),
+                salt_key: salt,
+                info: &[],
+            },
+            ikm,
+            &t,
+        )
+    }
+
+    /// The schedule's public constants for `hash`, made in the token once
+    /// (at open): see [`Tls13Constants`].
+    pub(crate) fn make_tls13_constants(
+        &self,
+        hash: HashAlgorithm,
+    ) -> Result<Tls13Constants, KeyError> {
+        self.tls13_check(hash)?;
+        let zero = self.zero_key(hash)?;
+        let early = self.extract_handle(hash, None, zero.handle)?;
+        let early = TokenObject::new(&self.token, early, ObjectKind::Tls13Secret);
+        let empty = hsmtls_crypto::hash::digest(hash_alg(hash), b"");
+        let derived = self.expand_label_handle(
+            hash,
+            early.handle,
+            b"derived",
+            &empty,
+            (
+                sys::CKK_GENERIC_SECRET,
+                hash.output_len(),
+                vec![Attr::bool(sys::CKA_DERIVE, true)],
+            ),
+        )?;
+        Ok(Tls13Constants {
+            hash,
+            zero,
+            early,
+            derived: TokenObject::new(&self.token, derived, ObjectKind::Tls13Secret),
+            empty_hash: empty,
+        })
+    }
+
+    fn constants(&self, hash: HashAlgorithm) -> Option<&Tls13Constants> {
+        self.tls13_constants.iter().find(|c| c.hash == hash)
+    }
+
+    /// A secret handle on a store-owned object (not destroyed with it).
+    fn borrowed_secret(&self, object: &TokenObject) -> Secret {
+        let borrowed = TokenObject::borrowed(&self.token, object.handle, object.kind);
+        let value = SecretObject {
+            id: crate::next_id(),
+            store: self.id,
+            usage: SecretUsage::Tls13,
+            value: SecretValue::Token(borrowed),
+        };
+        Secret::new(Box::new(value), SecretUsage::Tls13)
     }
 
     pub(crate) fn tls13_extract(
@@ -170,35 +273,25 @@ impl Pkcs11Store {
         ikm: Option<&Secret>,
     ) -> Result<Secret, KeyError> {
         self.tls13_check(hash)?;
+        let constants = self.constants(hash);
+        // Without a PSK the early secret is a constant (RFC 8446 §7.1).
+        if let (None, None, Some(c)) = (salt, ikm, constants) {
+            return Ok(self.borrowed_secret(&c.early));
+        }
         let salt = salt.map(|s| self.hkdf_key(s)).transpose()?;
-        let (ikm_handle, _ikm_ref, _zero) = match ikm {
-            Some(s) => {
+        let (ikm_handle, _ikm_ref, _zero) = match (ikm, constants) {
+            (Some(s), _) => {
                 let k = self.hkdf_key(s)?;
                 (k.handle, Some(k), None)
             }
-            None => {
+            // The master secret's zero IKM: the store's zero key.
+            (None, Some(c)) => (c.zero.handle, None, None),
+            (None, None) => {
                 let z = self.zero_key(hash)?;
                 (z.handle, None, Some(z))
             }
         };
-        let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
-        t.push(Attr::ulong(
-            sys::CKA_VALUE_LEN,
-            hash.output_len() as sys::CK_ULONG,
-        ));
-        t.push(Attr::bool(sys::CKA_DERIVE, true));
-        let h = self.derive(
-            &Mech::Hkdf {
-                mechanism: sys::CKM_HKDF_DERIVE,
-                extract: true,
-                expand: false,
-                prf: prf_mechanism(hash),
-                salt_key: salt.as_ref().map(|s| s.handle),
-                info: &[],
-            },
-            ikm_handle,
-            &t,
-        )?;
+        let h = self.extract_handle(hash, salt.as_ref().map(|s| s.handle), ikm_handle)?;
         Ok(self.token_secret(SecretUsage::Tls13, h, ObjectKind::Tls13Secret))
     }
 
@@ -210,6 +303,19 @@ impl Pkcs11Store {
         context: &[u8],
         usage: SecretUsage,
     ) -> Result<Secret, KeyError> {
+        // Derive-Secret(Early Secret, "derived", "") without a PSK: the
+        // store's constant.
+        if let Some(c) = self.constants(hash) {
+            if label == b"derived"
+                && context == c.empty_hash.as_slice()
+                && usage == SecretUsage::Tls13
+                && self
+                    .hkdf_key(secret)
+                    .is_ok_and(|k| k.handle == c.early.handle)
+            {
+                return Ok(self.borrowed_secret(&c.derived));
+            }
+        }
         let finished = usage == SecretUsage::FinishedKey;
         let extra = if finished {
             vec![
