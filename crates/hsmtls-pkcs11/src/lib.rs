@@ -99,6 +99,11 @@ const CKM_NSS_HMAC_CONSTANT_TIME: CK_MECHANISM_TYPE = CKM_NSS + 19;
 /// `CKM_NSS + 21` (NSS `pkcs11n.h`): TLS 1.2 PRF with SHA-256 by `C_Sign`,
 /// data = label || seed, output as long as the signature buffer.
 const CKM_NSS_TLS_PRF_GENERAL_SHA256: CK_MECHANISM_TYPE = CKM_NSS + 21;
+/// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): a
+/// TLS 1.3 traffic key object and its write IV from the traffic secret in
+/// one `C_DeriveKey`, parameters `CK_HSMTLS_TLS13_KEY_IV_PARAMS`.
+pub(crate) const CKM_HSMTLS_TLS13_KEY_AND_IV: CK_MECHANISM_TYPE =
+    0x8000_0000 | 0x4853_0000 | 0x0002;
 /// `CKM_NSS + 26` (NSS `pkcs11n.h`): RFC 7627 master secret from a DH
 /// pre-master, parameters `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`
 /// (same layout as PKCS#11 3.2's `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
@@ -220,6 +225,12 @@ struct Plan {
     mechanisms: Vec<CK_MECHANISM_TYPE>,
     /// `CKM_NSS_HMAC_CONSTANT_TIME` works (NSS does not list it).
     constant_time_hmac: bool,
+    /// Pass the peer's point to `CKM_ECDH1_DERIVE` DER-encoded (PKCS#11
+    /// 3.0 §2.3.15 allows it; raw is the MUST). SoftHSM2 tries DER first on
+    /// a raw point too, so one raw point in 256 whose first coordinate
+    /// byte reads as a DER length (`04 7f …` for P-512, `04 3f …` for
+    /// P-256) is misread and the exchange fails; wrapped, it cannot be.
+    ecdh_der_public: bool,
 }
 
 impl Plan {
@@ -596,6 +607,7 @@ impl Pkcs11Store {
             verify,
             mechanisms: mechanisms.clone(),
             constant_time_hmac: false,
+            ecdh_der_public: info.manufacturer.starts_with("SoftHSM"),
         };
         // Which groups really work: the mechanism list says nothing about
         // curves, so generate one key pair on each.
@@ -1670,13 +1682,21 @@ impl KeyStore for Pkcs11Store {
         let locked = self.plan.prf != Prf::Software;
         let mut template = secret_template(sys::CKK_GENERIC_SECRET, locked);
         template.push(Attr::bool(sys::CKA_DERIVE, true));
+        // X25519 shares are raw 32 bytes everywhere.
+        let wrapped;
+        let public = if self.plan.ecdh_der_public && group != KeyExchangeGroup::X25519 {
+            wrapped = der::ec_point(peer_share);
+            &wrapped[..]
+        } else {
+            peer_share
+        };
         let handle = {
             let session = self.token.session().map_err(store_err)?;
             self.token
                 .module
                 .derive_key(
                     session.handle,
-                    &Mech::Ecdh1 { public: peer_share },
+                    &Mech::Ecdh1 { public },
                     object.key.handle,
                     &template,
                 )
