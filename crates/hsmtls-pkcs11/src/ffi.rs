@@ -1031,6 +1031,53 @@ impl Module {
         })
     }
 
+    /// hsmtls-token's `CKM_HSMTLS_TLS13_KEY_AND_IV`: the traffic key made
+    /// from `template` and the write IV (`iv.len()` bytes) from the TLS 1.3
+    /// traffic secret `base` in one call.
+    pub(crate) fn derive_tls13_key_and_iv(
+        &self,
+        session: CK_SESSION_HANDLE,
+        base: CK_OBJECT_HANDLE,
+        prf: CK_MECHANISM_TYPE,
+        template: &[Attr],
+        iv: &mut [u8],
+    ) -> CkResult<CK_OBJECT_HANDLE> {
+        /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (hsmtls-token's C layout).
+        #[repr(C)]
+        struct KeyIvParams {
+            prf_hash_mechanism: CK_MECHANISM_TYPE,
+            p_iv: *mut u8,
+            ul_iv_len: CK_ULONG,
+        }
+        let f = func!(self, C_DeriveKey);
+        let mut params = KeyIvParams {
+            prf_hash_mechanism: prf,
+            p_iv: iv.as_mut_ptr(),
+            ul_iv_len: iv.len() as CK_ULONG,
+        };
+        let mut m = sys::CK_MECHANISM {
+            mechanism: crate::CKM_HSMTLS_TLS13_KEY_AND_IV,
+            pParameter: &mut params as *mut _ as *mut c_void,
+            ulParameterLen: core::mem::size_of::<KeyIvParams>() as CK_ULONG,
+        };
+        let mut t = raw_template(template);
+        let mut key: CK_OBJECT_HANDLE = 0;
+        // SAFETY: the mechanism, its parameters, the IV buffer they point
+        // to (`iv.len()` bytes, as ul_iv_len says), the template and the
+        // out handle all live across the call.
+        check("C_DeriveKey", unsafe {
+            f(
+                session,
+                &mut m,
+                base,
+                t.as_mut_ptr(),
+                t.len() as CK_ULONG,
+                &mut key,
+            )
+        })?;
+        Ok(key)
+    }
+
     pub(crate) fn create_object(
         &self,
         session: CK_SESSION_HANDLE,

@@ -436,16 +436,40 @@ impl Pkcs11Store {
             Attr::bool(sys::CKA_ENCRYPT, true),
             Attr::bool(sys::CKA_DECRYPT, true),
         ];
-        let h = self.expand_label_key(
-            hash,
-            traffic_secret,
-            b"key",
-            b"",
-            (key_type, key_len, extra),
-        )?;
-        let key = TokenObject::new(&self.token, h, ObjectKind::TrafficKey);
         let mut iv = [0u8; NONCE_LEN];
-        self.tls13_expand_label_data(hash, traffic_secret, b"iv", b"", &mut iv)?;
+        let key = if self.plan.has(crate::CKM_HSMTLS_TLS13_KEY_AND_IV) {
+            // hsmtls-token: key and IV in one call.
+            self.tls13_check(hash)?;
+            let base = self.hkdf_key(traffic_secret)?;
+            let mut t = secret_template(key_type, true);
+            t.push(Attr::ulong(sys::CKA_VALUE_LEN, key_len as sys::CK_ULONG));
+            t.extend(extra);
+            let session = self.token.session().map_err(store_err)?;
+            let h = self
+                .token
+                .module
+                .derive_tls13_key_and_iv(
+                    session.handle,
+                    base.handle,
+                    prf_mechanism(hash),
+                    &t,
+                    &mut iv,
+                )
+                .map_err(store_err)?;
+            TokenObject::new(&self.token, h, ObjectKind::TrafficKey)
+        } else {
+            let h = self.expand_label_key(
+                hash,
+                traffic_secret,
+                b"key",
+                b"",
+                (key_type, key_len, extra),
+            )?;
+            // Owned before the IV is derived: destroyed if that fails.
+            let key = TokenObject::new(&self.token, h, ObjectKind::TrafficKey);
+            self.tls13_expand_label_data(hash, traffic_secret, b"iv", b"", &mut iv)?;
+            key
+        };
         Ok(Box::new(Tls13TokenAead {
             token: self.token.clone(),
             key,

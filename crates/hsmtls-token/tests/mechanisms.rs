@@ -936,3 +936,105 @@ fn aes_192() {
         hex("96778b25ae6ca435f92b5b97c050aed2468ab8a17ad84e5d")
     );
 }
+
+/// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (docs/token-vendor-mechanisms.md).
+#[repr(C)]
+struct KeyIvParams {
+    prf: CK_MECHANISM_TYPE,
+    iv: *mut u8,
+    iv_len: CK_ULONG,
+}
+
+fn key_and_iv(
+    h: CK_SESSION_HANDLE,
+    base: CK_OBJECT_HANDLE,
+    iv: &mut [u8],
+    mut t: Tpl,
+) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+    let mut p = KeyIvParams {
+        prf: CKM_SHA256,
+        iv: if iv.is_empty() {
+            ptr::null_mut()
+        } else {
+            iv.as_mut_ptr()
+        },
+        iv_len: iv.len() as CK_ULONG,
+    };
+    let mut m = mech_with(
+        hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV,
+        &mut p,
+    );
+    let mut out = 0;
+    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
+        CKR_OK => Ok(out),
+        rv => Err(rv),
+    }
+}
+
+/// The vendor mechanism CKM_HSMTLS_TLS13_KEY_AND_IV on RFC 8448 §3's
+/// server handshake traffic secret: the trace's write key and IV in one
+/// C_DeriveKey; the key locked like its base.
+#[test]
+fn tls13_key_and_iv_vendor_mechanism() {
+    let (slot, h) = fresh_token();
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe {
+            C_GetMechanismInfo(
+                slot,
+                hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV,
+                &mut info,
+            )
+        },
+        CKR_OK
+    );
+    assert_eq!(info.flags & CKF_DERIVE, CKF_DERIVE);
+    let secret = secret(
+        h,
+        CKK_GENERIC_SECRET,
+        &hex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38"),
+        false,
+    );
+    let aes = || {
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .ulong(CKA_VALUE_LEN, 16)
+            .bool(CKA_ENCRYPT, true)
+    };
+    let mut iv = [0u8; 12];
+    let key = key_and_iv(h, secret, &mut iv, aes()).unwrap();
+    assert_eq!(iv.to_vec(), hex("5d313eb2671276ee13000b30"));
+    // The key: RFC 8448's server handshake key, checked through ECB of a
+    // zero block against the same key imported in the clear.
+    let known = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .bytes(CKA_VALUE, &hex("3fce516009c21727d0f2e4e86ee403bc"))
+            .bool(CKA_ENCRYPT, true),
+    )
+    .unwrap();
+    let mut ecb = mech(CKM_AES_ECB);
+    assert_eq!(
+        crypt(h, &mut ecb, key, true, &[0; 16]).unwrap(),
+        crypt(h, &mut ecb, known, true, &[0; 16]).unwrap()
+    );
+    assert_eq!(attr(h, key, CKA_SENSITIVE).unwrap(), [1]);
+    assert_eq!(attr(h, key, CKA_EXTRACTABLE).unwrap(), [0]);
+    assert_eq!(attr(h, key, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    // Bad parameters and templates.
+    assert_eq!(
+        key_and_iv(h, secret, &mut [], aes()),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    assert_eq!(
+        key_and_iv(h, secret, &mut iv, Tpl::new().ulong(CKA_KEY_TYPE, CKK_AES)),
+        Err(CKR_TEMPLATE_INCOMPLETE)
+    );
+    assert_eq!(
+        key_and_iv(h, secret, &mut iv, aes().bool(CKA_EXTRACTABLE, true)),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+}

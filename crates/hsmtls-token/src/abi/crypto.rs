@@ -487,6 +487,14 @@ pub unsafe extern "C" fn C_DeriveKey(
             // SAFETY: non-NULL (checked), valid for writes.
             unsafe { *out = k };
         }
+        if mech.mechanism == super::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV {
+            // The key is handle 2 of the key material; the IV goes to pIv.
+            // SAFETY: non-NULL (checked), valid for writes.
+            unsafe { *out = d.handles[2] };
+            // SAFETY: the parsed vendor parameter; its pIv is valid for
+            // ulIvLen bytes (contract), and the IV is that long.
+            unsafe { super::tls13::write_iv(raw, &d.ivs.0) };
+        }
         if let Some((major, minor)) = d.version {
             // The version pointer sits at the same place in both TLS 1.2
             // master-key parameter structures.

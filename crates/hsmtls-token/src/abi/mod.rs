@@ -14,6 +14,7 @@ mod crypto;
 mod general;
 mod objects;
 pub mod rsa;
+pub mod tls13;
 mod tokens;
 mod unsupported;
 
@@ -394,6 +395,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
         | rsa::CKM_HSMTLS_RSA_PREMASTER_TO_MASTER => {
             // SAFETY: valid parameter and inner pointers (contract).
             unsafe { rsa::parse(m) }?
+        }
+        tls13::CKM_HSMTLS_TLS13_KEY_AND_IV => {
+            // SAFETY: valid parameter (contract).
+            unsafe { tls13::parse(m) }?
         }
         _ if none => Param::None,
         _ => return Err(Error::new(CKR_MECHANISM_PARAM_INVALID)),

@@ -161,6 +161,54 @@ pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     ))
 }
 
+/// `CKM_HSMTLS_TLS13_KEY_AND_IV` (vendor; docs/token-vendor-mechanisms.md):
+/// from a TLS 1.3 traffic secret, the traffic key
+/// (`HKDF-Expand-Label(secret, "key", "", CKA_VALUE_LEN)`, RFC 8446 §7.3)
+/// as a key object of the template's type, and the write IV
+/// (`HKDF-Expand-Label(secret, "iv", "", ulIvLen)`) for the caller — the
+/// one output `CKM_HKDF_DATA` already releases from a protected key
+/// ([`PUBLIC_LABELS`]).
+pub fn tls13_key_and_iv(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
+    let Param::Tls13KeyIv { prf, iv_len } = &m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let alg = hash_of(*prf)?;
+    ikm(base)?;
+    let key_len = match tpl.ulong(CKA_VALUE_LEN) {
+        None => return err(CKR_TEMPLATE_INCOMPLETE),
+        Some(n) if n == 0 || n as usize > 255 * alg.output_len() => return err(CKR_KEY_SIZE_RANGE),
+        Some(n) => n as usize,
+    };
+    let keyed = base.hmac_key(alg)?;
+    let expand = |label: &[u8], len: usize| -> Result<Zeroizing<Vec<u8>>> {
+        let info = hkdf::hkdf_label(len, label, b"")?;
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        hkdf::expand_keyed(&keyed, &[&info], &mut out)?;
+        Ok(out)
+    };
+    let key = expand(b"key", key_len)?;
+    let iv = expand(b"iv", *iv_len)?;
+    let mut computed = Object::new();
+    computed.set_bytes(CKA_VALUE, &key);
+    let mut tpl_free = tpl.clone();
+    // CKA_VALUE_LEN named the key's length; the object gets its own.
+    tpl_free.remove(CKA_VALUE_LEN);
+    Ok(Derived::KeyMat(
+        Box::new([
+            None,
+            None,
+            Some(DerivedKey {
+                computed,
+                key_type: None,
+                template: Some(tpl_free),
+            }),
+            None,
+        ]),
+        iv.to_vec(),
+        Vec::new(),
+    ))
+}
+
 /// Parses an RFC 8446 §7.1 `HkdfLabel`: (length, label, context).
 pub fn parse_hkdf_label(info: &[u8]) -> Option<(usize, &[u8], &[u8])> {
     let (len, rest) = info.split_first_chunk::<2>()?;

@@ -119,6 +119,13 @@ pub enum Param {
     },
     /// `CK_HKDF_PARAMS`.
     Hkdf(hkdf::HkdfParams),
+    /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (vendor).
+    Tls13KeyIv {
+        /// `prfHashMechanism`.
+        prf: CK_MECHANISM_TYPE,
+        /// `ulIvLen`.
+        iv_len: usize,
+    },
     /// `CK_EDDSA_PARAMS`.
     Eddsa {
         /// `phFlag`.
@@ -578,6 +585,12 @@ pub static REGISTRY: &[Entry] = &[
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         derive = Some(hkdf::derive)
+    ),
+    entry!(
+        crate::abi::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        derive = Some(hkdf::tls13_key_and_iv)
     ),
     entry!(
         CKM_HKDF_DATA,
