@@ -181,11 +181,16 @@ fn with_bench<T>(
     };
     let mechanisms = module.mechanisms(slot)?;
     let session = module.open_session(slot)?;
+    // SoftHSM2 misreads some raw points as DER (see Plan::ecdh_der_public).
+    let der_points = module
+        .token_info(slot)
+        .is_ok_and(|i| i.manufacturer.starts_with("SoftHSM"));
     let bench = Bench {
         module: &module,
         session,
         mechanisms,
         time,
+        der_points,
     };
     let result = (|| {
         if let Some(pin) = &config.pin {
@@ -204,6 +209,8 @@ struct Bench<'a> {
     session: sys::CK_SESSION_HANDLE,
     mechanisms: Vec<sys::CK_MECHANISM_TYPE>,
     time: Duration,
+    /// Hand peer points to `CKM_ECDH1_DERIVE` DER-encoded.
+    der_points: bool,
 }
 
 /// Runs `f` once (its errors end the row), then as often as fits in `time`.
@@ -378,8 +385,9 @@ impl Bench<'_> {
         }
     }
 
-    /// A session P-256 key pair: the private key's handle and the raw
-    /// public point.
+    /// A session P-256 key pair: the private key's handle and the public
+    /// point as this module reads it best for `CKM_ECDH1_DERIVE` (raw, or
+    /// DER-encoded for SoftHSM2).
     fn key_pair(
         &self,
         usage: sys::CK_ATTRIBUTE_TYPE,
@@ -408,7 +416,14 @@ impl Bench<'_> {
             function: "C_GetAttributeValue",
             rv: sys::CKR_ATTRIBUTE_VALUE_INVALID,
         })?;
-        Ok((hpriv, point))
+        Ok((
+            hpriv,
+            if self.der_points {
+                der::ec_point(&point)
+            } else {
+                point
+            },
+        ))
     }
 
     fn run_row(&self, op: BenchOp) -> Result<BenchOutcome, Ck> {
