@@ -66,6 +66,10 @@ pub struct TlsOptions {
     /// Refuse peers without the extended master secret.
     #[arg(long)]
     pub require_ems: bool,
+    /// (server) Put a cookie in TLS 1.3 HelloRetryRequests and require the
+    /// client to echo it (RFC 8446 §4.2.2).
+    #[arg(long)]
+    pub hrr_cookie: bool,
     /// Do not use encrypt-then-MAC (RFC 7366).
     #[arg(long)]
     pub no_etm: bool,
@@ -326,7 +330,8 @@ impl TlsOptions {
         b = b
             .extended_master_secret(!self.no_ems)
             .require_extended_master_secret(self.require_ems)
-            .encrypt_then_mac(!self.no_etm);
+            .encrypt_then_mac(!self.no_etm)
+            .hello_retry_cookie(self.hrr_cookie);
         if self.token_mode() {
             // A master secret in a token cannot be sealed into a ticket
             // (not extractable): session IDs only.

@@ -493,6 +493,7 @@ pub struct ServerConfig {
     pub(crate) sessions: Option<Arc<ServerSessionCache>>,
     pub(crate) ticketer: Option<Ticketer>,
     pub(crate) prefer_server_order: bool,
+    pub(crate) hello_retry_cookie: bool,
 }
 
 impl ServerConfig {
@@ -507,6 +508,7 @@ impl ServerConfig {
             session_lifetime: 7200,
             tickets: true,
             prefer_server_order: true,
+            hello_retry_cookie: false,
         }
     }
 
@@ -532,6 +534,7 @@ pub struct ServerConfigBuilder {
     session_lifetime: u32,
     tickets: bool,
     prefer_server_order: bool,
+    hello_retry_cookie: bool,
 }
 
 impl ServerConfigBuilder {
@@ -575,6 +578,17 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Put a `cookie` (RFC 8446 §4.2.2: 32 unpredictable bytes) in every
+    /// TLS 1.3 HelloRetryRequest and require the second ClientHello to
+    /// echo it exactly (else `illegal_parameter`, or `missing_extension`
+    /// when absent). Off by default: the server keeps the retry's state
+    /// itself, so the cookie proves only that the client received the
+    /// retry.
+    pub fn hello_retry_cookie(mut self, enabled: bool) -> Self {
+        self.hello_retry_cookie = enabled;
+        self
+    }
+
     /// Checks the configuration against the key store and finishes it.
     pub fn build(mut self) -> Result<ServerConfig, Error> {
         self.common.finish()?;
@@ -615,6 +629,7 @@ impl ServerConfigBuilder {
             }),
             ticketer,
             prefer_server_order: self.prefer_server_order,
+            hello_retry_cookie: self.hello_retry_cookie,
         })
     }
 }

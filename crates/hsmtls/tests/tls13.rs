@@ -205,6 +205,89 @@ fn a_resuming_client_leads_with_the_group_the_server_chose() {
     assert_eq!(count(), 3, "no second retry");
 }
 
+/// RFC 8446 §4.2.2: a server configured for cookies puts 32 bytes in its
+/// HelloRetryRequest; the client echoes them and the handshake completes;
+/// a changed or missing echo ends it.
+#[test]
+fn hello_retry_request_cookie() {
+    let configs = || {
+        let (c, s) = builders("ecdsa-p256");
+        let c = Arc::new(
+            c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
+                .expect("groups")
+                .build()
+                .expect("client"),
+        );
+        let s = Arc::new(
+            s.groups(&[NamedGroup::secp384r1])
+                .expect("group")
+                .hello_retry_cookie(true)
+                .build()
+                .expect("server"),
+        );
+        (c, s)
+    };
+    // cookie (44), 34 bytes: a 32-byte cookie.
+    const COOKIE_EXT: [u8; 6] = [0x00, 0x2c, 0x00, 0x22, 0x00, 0x20];
+    let (c, s) = configs();
+    let (mut client, mut server) = connections(&c, &s);
+    let mut seen = Vec::new();
+    let outcome = run_with_tamper(&mut client, &mut server, |dir, i, bytes| {
+        if (dir, i) == (Direction::ToClient, 0) {
+            seen = bytes.clone();
+        }
+    });
+    outcome.expect_complete();
+    assert!(
+        seen.windows(6).any(|w| w == COOKIE_EXT),
+        "the HelloRetryRequest carries a cookie"
+    );
+    assert_eq!(client.negotiated().group, Some(NamedGroup::secp384r1));
+    transfer(&mut client, &mut server, b"after a cookie");
+
+    // The second ClientHello's cookie changed: illegal_parameter.
+    let (c, s) = configs();
+    let (mut client, mut server) = connections(&c, &s);
+    let outcome = run_with_tamper(&mut client, &mut server, |dir, i, bytes| {
+        if (dir, i) == (Direction::ToServer, 1) {
+            let at = bytes
+                .windows(6)
+                .position(|w| w == COOKIE_EXT)
+                .expect("the echoed cookie");
+            bytes[at + 6] ^= 1;
+        }
+    });
+    assert_eq!(
+        outcome.server.as_ref().and_then(|e| e.alert()),
+        Some(hsmtls::msgs::enums::AlertDescription::IllegalParameter),
+        "{outcome:?}"
+    );
+
+    // A server without cookies sends none.
+    let (c, s) = builders("ecdsa-p256");
+    let c = Arc::new(
+        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
+            .expect("groups")
+            .build()
+            .expect("client"),
+    );
+    let s = Arc::new(
+        s.groups(&[NamedGroup::secp384r1])
+            .expect("group")
+            .build()
+            .expect("server"),
+    );
+    let (mut client, mut server) = connections(&c, &s);
+    let mut seen = Vec::new();
+    run_with_tamper(&mut client, &mut server, |dir, i, bytes| {
+        if (dir, i) == (Direction::ToClient, 0) {
+            seen = bytes.clone();
+        }
+    })
+    .expect_complete();
+    assert!(!seen.windows(6).any(|w| w == COOKIE_EXT));
+}
+
 #[test]
 fn client_certificates() {
     for kind in ALL_KINDS {

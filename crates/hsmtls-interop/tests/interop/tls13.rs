@@ -642,6 +642,40 @@ fn tls13_server_hello_retry_to_s_client() {
     );
 }
 
+/// `--hrr-cookie`: our HelloRetryRequest carries a cookie (RFC 8446
+/// §4.2.2), s_client echoes it in its second ClientHello, and we accept
+/// the echo.
+#[test]
+fn tls13_server_hello_retry_cookie_to_s_client() {
+    if !openssl_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let server = hsmtls_server(k, &["--http", "--groups", "secp384r1", "--hrr-cookie"]);
+    let out = s_client_checked13(
+        &server,
+        k,
+        "TLS_AES_128_GCM_SHA256",
+        Some("secp384r1"),
+        false,
+        &["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
+    );
+    let ctx = Show("s_client", &out.output);
+    let hellos = traced(&out.stdout, "ServerHello");
+    assert_eq!(hellos.len(), 2, "{ctx}");
+    assert!(is_hrr(hellos[0]), "{ctx}");
+    assert!(
+        hellos[0].contains("extension_type=cookie_ext(44), length=34"),
+        "{ctx}"
+    );
+    let ch = traced(&out.stdout, "ClientHello");
+    assert_eq!(ch.len(), 2, "{ctx}");
+    assert!(
+        ch[1].contains("extension_type=cookie_ext(44), length=34"),
+        "{ctx}"
+    );
+}
+
 /// `-sess_out` / `-sess_in`: s_client resumes with our ticket, "Reused,
 /// TLSv1.3", and our page says so.
 #[test]

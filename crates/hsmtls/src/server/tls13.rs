@@ -26,6 +26,7 @@ use crate::msgs::enums::{
     NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::ext::alpn::ProtocolNameList;
+use crate::msgs::ext::cookie::Cookie;
 use crate::msgs::ext::key_share::{
     ClientKeyShare, HelloRetryKeyShare, KeyShareEntry, ServerKeyShare,
 };
@@ -105,6 +106,8 @@ pub(crate) struct ExpectClientHello2 {
     suite: &'static Tls13Suite,
     group: NamedGroup,
     session_id: SessionId,
+    /// The cookie the retry carried, which the second ClientHello echoes.
+    cookie: Option<Vec<u8>>,
 }
 
 impl ExpectClientHello2 {
@@ -124,6 +127,20 @@ impl ExpectClientHello2 {
         // now carries a share for the group we asked for.
         if hello.session_id != self.session_id || !hello.cipher_suites.contains(&self.suite.suite) {
             return Err(Error::illegal("second ClientHello changed its offer"));
+        }
+        // §4.2.2: the client copies the retry's cookie into the new
+        // ClientHello.
+        if let Some(sent) = &self.cookie {
+            match hello.extensions.get::<Cookie>(ExtensionType::Cookie)? {
+                Some(Cookie(echoed)) if ct_eq(&echoed, sent) => {}
+                Some(_) => return Err(Error::illegal("second ClientHello with another cookie")),
+                None => {
+                    return Err(Error::NoCommonParameters {
+                        alert: AlertDescription::MissingExtension,
+                        why: "second ClientHello without the retry's cookie",
+                    })
+                }
+            }
         }
         let retry = Retry {
             transcript: self.transcript,
@@ -502,6 +519,14 @@ fn send_hello_retry_request(
         &ServerSupportedVersion(ProtocolVersion::TLSv1_3),
     );
     extensions.push_body(ExtensionType::KeyShare, &HelloRetryKeyShare(group));
+    let cookie = if config.hello_retry_cookie {
+        let mut c = vec![0u8; 32];
+        cx.store.random(RandomLevel::Nonce, &mut c)?;
+        extensions.push_body(ExtensionType::Cookie, &Cookie(c.clone()));
+        Some(c)
+    } else {
+        None
+    };
     let retry = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,
@@ -524,6 +549,7 @@ fn send_hello_retry_request(
         suite,
         group,
         session_id: hello.session_id,
+        cookie,
     }))
 }
 
