@@ -47,6 +47,12 @@ impl AeadAlg {
 pub struct AeadKey {
     alg: AeadAlg,
     key: LessSafeKey,
+    /// For [`AeadKey::seal_to`]: AWS-LC's context sealing from one buffer
+    /// into another, made on first use (a second key schedule that the
+    /// in-place users never need).
+    seal_ctx: std::sync::OnceLock<crate::ffi::aead::SealCtx>,
+    /// The key bytes (wiped on drop) that `seal_ctx` is made from.
+    raw: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl core::fmt::Debug for AeadKey {
@@ -63,6 +69,8 @@ impl AeadKey {
         Ok(Self {
             alg,
             key: LessSafeKey::new(unbound),
+            seal_ctx: std::sync::OnceLock::new(),
+            raw: zeroize::Zeroizing::new(key.to_vec()),
         })
     }
 
@@ -100,11 +108,14 @@ impl AeadKey {
         if out.len() < n + TAG_LEN {
             return Err(CryptoError::Internal("AEAD output buffer too small"));
         }
-        let (body, rest) = out.split_at_mut(n);
-        body.copy_from_slice(plaintext);
-        let tag = self.seal_in_place_separate_tag(nonce, aad, body)?;
-        rest[..TAG_LEN].copy_from_slice(&tag);
-        Ok(n + TAG_LEN)
+        let ctx = match self.seal_ctx.get() {
+            Some(c) => c,
+            None => {
+                let made = crate::ffi::aead::SealCtx::new(self.alg, &self.raw)?;
+                self.seal_ctx.get_or_init(|| made)
+            }
+        };
+        ctx.seal(&nonce, aad, plaintext, &mut out[..n + TAG_LEN])
     }
 
     /// Authenticates and decrypts `ciphertext || tag` into `out` (at least
@@ -173,14 +184,18 @@ mod tests {
 
     #[test]
     fn seal_to_and_open_to_agree_with_the_in_place_forms() {
-        for alg in [
+        for (alg, len) in [
             AeadAlg::Aes128Gcm,
+            AeadAlg::Aes192Gcm,
             AeadAlg::Aes256Gcm,
             AeadAlg::Chacha20Poly1305,
-        ] {
+        ]
+        .into_iter()
+        .flat_map(|alg| [(alg, 0usize), (alg, 1000), (alg, 16384)])
+        {
             let k = key(alg);
             let nonce = [7u8; NONCE_LEN];
-            let plain: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+            let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let mut in_place = plain.clone();
             let tag = k
                 .seal_in_place_separate_tag(nonce, b"aad", &mut in_place)

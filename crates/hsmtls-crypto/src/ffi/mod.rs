@@ -8,6 +8,7 @@
 //! PKCS#1 / PSS with any salt, OAEP labels, the raw private-key operation
 //! for implicit rejection, import and export by components) use `rsa`.
 
+pub(crate) mod aead;
 pub(crate) mod chacha;
 pub(crate) mod ec;
 pub(crate) mod keywrap;
