@@ -1,8 +1,9 @@
-//! RFC 8448 §3 ("Simple 1-RTT Handshake") replayed on hsmtls-token in
-//! strict mode: the same server replay as `crates/hsmtls/tests/rfc8448.rs`
-//! on the software store (the vectors and the replay are shared, see
-//! `crates/hsmtls/tests/shared/rfc8448_simple.rs`), with the trace's
-//! x25519 private key imported into the token as a sensitive,
+//! RFC 8448 §3 ("Simple 1-RTT Handshake") and §5 ("HelloRetryRequest")
+//! replayed on hsmtls-token in strict mode: the same server replays as
+//! `crates/hsmtls/tests/rfc8448.rs` on the software store (the vectors and
+//! the replays are shared, see `crates/hsmtls/tests/shared/`), with the
+//! trace's x25519 (§3) or P-256 (§5) private key imported into the token
+//! as a sensitive,
 //! non-extractable session object (`Pkcs11Store::import_key_share`,
 //! known-answer tests only). The token runs the whole TLS 1.3 key
 //! schedule (`CKM_HKDF_DERIVE`, `CKM_HKDF_DATA` for the IVs), the Finished
@@ -11,20 +12,41 @@
 //! EncryptedExtensions..Finished record, the application data and
 //! close_notify records it produces equal the trace's byte for byte, and
 //! it accepts the trace's client Finished, application data and
-//! close_notify.
+//! close_notify. For §5 the retry transcript (message_hash of the first
+//! ClientHello) runs through the token's digest and key schedule.
 
 mod common;
+#[path = "../../hsmtls/tests/shared/rfc8448_retry.rs"]
+mod retry;
 #[path = "../../hsmtls/tests/shared/rfc8448_simple.rs"]
 mod simple;
 
 use std::sync::Arc;
 
-use hsmtls_keys::{KeyExchangeGroup, KeyStore};
+use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey};
 use hsmtls_pkcs11::Pkcs11Store;
 use simple::{replay_simple_1rtt_server, trace_server, unhex, Tickets, SERVER_X25519_PRIVATE};
 
+/// The tests count the token's session objects, which every session of
+/// this process sees: one test at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The test PKI's RSA-2048 server key in the token (paired with the
+/// trace's certificate; never signs, see the shared replay).
+fn rsa_key(store: &Pkcs11Store) -> PrivateKey {
+    let rsa = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/pki/rsa2048/server.key"),
+    )
+    .expect("RSA key");
+    store
+        .import_private_key(&rsa, "rfc8448-server", b"\x84\x48")
+        .expect("RSA key into the token")
+}
+
 #[test]
 fn simple_1rtt_server_on_hsmtls_token() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store =
         Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
     assert!(store.relaxations().is_empty(), "strict: nothing relaxed");
@@ -33,16 +55,39 @@ fn simple_1rtt_server_on_hsmtls_token() {
         let share = store
             .import_key_share(KeyExchangeGroup::X25519, &unhex(SERVER_X25519_PRIVATE))
             .expect("the trace's x25519 key into the token");
-        let rsa = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../testdata/pki/rsa2048/server.key"),
-        )
-        .expect("RSA key");
-        let key = store
-            .import_private_key(&rsa, "rfc8448-server", b"\x84\x48")
-            .expect("RSA key into the token");
+        let key = rsa_key(&store);
         let inner: Arc<dyn KeyStore> = store.clone();
         replay_simple_1rtt_server(trace_server(inner, share, key, Tickets::Placeholder));
+    }
+    assert_eq!(
+        store.session_object_count().expect("object count"),
+        baseline,
+        "session objects left behind in the token"
+    );
+}
+
+#[test]
+fn hello_retry_server_on_hsmtls_token() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store =
+        Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
+    assert!(store.relaxations().is_empty(), "strict: nothing relaxed");
+    let baseline = store.session_object_count().expect("object count");
+    {
+        let share = store
+            .import_key_share(
+                KeyExchangeGroup::Secp256r1,
+                &unhex(retry::SERVER_P256_PRIVATE),
+            )
+            .expect("the trace's P-256 key into the token");
+        let key = rsa_key(&store);
+        let inner: Arc<dyn KeyStore> = store.clone();
+        retry::replay_hello_retry_server(retry::retry_trace_server(
+            inner,
+            share,
+            key,
+            Tickets::Placeholder,
+        ));
     }
     assert_eq!(
         store.session_object_count().expect("object count"),

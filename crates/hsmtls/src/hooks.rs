@@ -1,7 +1,8 @@
 //! Handshake hooks: the application observes every handshake message as it
 //! is sent or received, may veto it, may supply the hello randoms — as
 //! GnuTLS's `gnutls_handshake_set_hook_function` and its random override —
-//! and may add extensions to a TLS 1.3 server's EncryptedExtensions.
+//! may add extensions to a TLS 1.3 server's EncryptedExtensions and may
+//! choose the cookie of its HelloRetryRequest.
 
 use core::fmt;
 
@@ -79,4 +80,23 @@ pub trait HandshakeHook: Send + Sync + fmt::Debug {
     fn encrypted_extensions(&self) -> Vec<(ExtensionType, Vec<u8>)> {
         Vec::new()
     }
+
+    /// The cookie a TLS 1.3 server puts in a HelloRetryRequest (RFC 8446
+    /// §4.2.2), instead of the 32 random octets of
+    /// `ServerConfigBuilder::hello_retry_cookie`; `Some` sends a cookie
+    /// even when that option is off. The server still keeps the cookie and
+    /// requires the second ClientHello to echo it exactly (this is a
+    /// stateful retry: the cookie's content is the application's, e.g. an
+    /// address-validation token, not the server's state). 1 to
+    /// [`MAX_RETRY_COOKIE_LEN`] octets; any other length ends the handshake
+    /// (`Error::InvalidState`). Used by known-answer tests (RFC 8448 §5's
+    /// retry carries its server's own 114-octet cookie).
+    fn hello_retry_cookie(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
+
+/// The longest cookie [`HandshakeHook::hello_retry_cookie`] may give: what
+/// fits the HelloRetryRequest's extension block (2^16 - 1 octets) beside
+/// its key_share and supported_versions.
+pub const MAX_RETRY_COOKIE_LEN: usize = 65_535 - 64;

@@ -60,15 +60,25 @@
 //!   ticket PSK, the PSK early secret, the binder key and the PSK binder
 //!   over the trace's ClientHello, byte for byte); no hsmtls server can
 //!   open the trace's ticket (sealed under the trace server's own key), and
-//!   hsmtls accepts no 0-RTT data. HelloRetryRequest (§5) is not compared
-//!   yet.
+//!   hsmtls accepts no 0-RTT data.
 //!
-//! The §3 server replay also runs on hsmtls-token in strict mode
+//! `hello_retry_server`: §5 ("HelloRetryRequest") as a server replay — the
+//! HelloRetryRequest (with the trace's cookie, given through
+//! `HandshakeHook::hello_retry_cookie`), the ServerHello and the protected
+//! EncryptedExtensions..Finished record over the retry transcript, byte for
+//! byte; the trace's client Finished accepted (see
+//! `shared/rfc8448_retry.rs`). `hello_retry_cookie_must_be_echoed`: the
+//! second ClientHello with one cookie octet changed, or without the cookie,
+//! is refused. The client side of §5 is not reproduced, for §3's reasons.
+//!
+//! The §3 and §5 server replays also run on hsmtls-token in strict mode
 //! (`crates/hsmtls-pkcs11/tests/rfc8448_token.rs`): the token derives the
 //! whole key schedule and seals the records, which match the trace byte
 //! for byte.
 
 mod common;
+#[path = "shared/rfc8448_retry.rs"]
+mod retry;
 #[path = "shared/rfc8448_simple.rs"]
 mod simple;
 
@@ -272,6 +282,71 @@ fn simple_1rtt_server() {
         .import_private_key(&common::pki("rsa2048", "server.key"))
         .expect("RSA key");
     replay_simple_1rtt_server(trace_server(soft, share, key, Tickets::Store));
+}
+
+// ---------------------------------------------------------------- §5
+
+/// The trace's §5 server on the software store.
+fn soft_retry_server() -> hsmtls::Connection {
+    let soft = Arc::new(SoftStore::new());
+    let share = soft
+        .import_key_share(
+            KeyExchangeGroup::Secp256r1,
+            &unhex(retry::SERVER_P256_PRIVATE),
+        )
+        .expect("the trace's P-256 key");
+    let key = soft
+        .import_private_key(&common::pki("rsa2048", "server.key"))
+        .expect("RSA key");
+    retry::retry_trace_server(soft, share, key, Tickets::Store)
+}
+
+#[test]
+fn hello_retry_server() {
+    retry::replay_hello_retry_server(soft_retry_server());
+}
+
+#[test]
+fn hello_retry_cookie_must_be_echoed() {
+    use hsmtls::msgs::enums::AlertDescription;
+    let second = unhex(retry::CLIENT_HELLO_2_RECORD);
+    let cookie = retry::retry_cookie();
+    let at = second
+        .windows(cookie.len())
+        .position(|w| w == cookie)
+        .expect("the second ClientHello echoes the cookie");
+
+    // One octet of the echo changed: illegal_parameter.
+    let mut changed = second.clone();
+    changed[at + 50] ^= 0x01;
+    let mut server = soft_retry_server();
+    deliver(&mut server, &unhex(retry::CLIENT_HELLO_1_RECORD)).expect("first ClientHello");
+    take_output(&mut server);
+    let err = deliver(&mut server, &changed).expect_err("a changed cookie was accepted");
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::IllegalParameter),
+        "{err}"
+    );
+
+    // The cookie extension renamed to an unknown type (same length, so the
+    // message stays well-formed): missing_extension.
+    let mut dropped = second;
+    assert_eq!(
+        &dropped[at - 6..at - 4],
+        &[0x00, 0x2c],
+        "cookie extension type"
+    );
+    dropped[at - 6..at - 4].copy_from_slice(&[0xfa, 0xfa]);
+    let mut server = soft_retry_server();
+    deliver(&mut server, &unhex(retry::CLIENT_HELLO_1_RECORD)).expect("first ClientHello");
+    take_output(&mut server);
+    let err = deliver(&mut server, &dropped).expect_err("a missing cookie was accepted");
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::MissingExtension),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- §4

@@ -288,6 +288,66 @@ fn hello_retry_request_cookie() {
     assert!(!seen.windows(6).any(|w| w == COOKIE_EXT));
 }
 
+/// A cookie chosen by the application (`HandshakeHook::hello_retry_cookie`)
+/// goes out in the HelloRetryRequest even with `hello_retry_cookie` off,
+/// the client echoes it and the handshake completes; an empty one is the
+/// application's mistake and ends the handshake with a local error.
+#[test]
+fn hello_retry_request_cookie_from_the_hook() {
+    #[derive(Debug)]
+    struct CookieHook(Vec<u8>);
+    impl hsmtls::hooks::HandshakeHook for CookieHook {
+        fn hello_retry_cookie(&self) -> Option<Vec<u8>> {
+            Some(self.0.clone())
+        }
+    }
+    let configs = |cookie: Vec<u8>| {
+        let (c, s) = builders("ecdsa-p256");
+        let c = Arc::new(
+            c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
+                .expect("groups")
+                .build()
+                .expect("client"),
+        );
+        let s = Arc::new(
+            s.groups(&[NamedGroup::secp384r1])
+                .expect("group")
+                .handshake_hook(Arc::new(CookieHook(cookie)))
+                .build()
+                .expect("server"),
+        );
+        (c, s)
+    };
+    let cookie: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
+    let (c, s) = configs(cookie.clone());
+    let (mut client, mut server) = connections(&c, &s);
+    let mut retry = Vec::new();
+    let mut second = Vec::new();
+    run_with_tamper(&mut client, &mut server, |dir, i, bytes| match (dir, i) {
+        (Direction::ToClient, 0) => retry = bytes.clone(),
+        (Direction::ToServer, 1) => second = bytes.clone(),
+        _ => {}
+    })
+    .expect_complete();
+    assert!(
+        retry.windows(cookie.len()).any(|w| w == cookie),
+        "cookie sent"
+    );
+    assert!(
+        second.windows(cookie.len()).any(|w| w == cookie),
+        "cookie echoed"
+    );
+    transfer(&mut client, &mut server, b"after the hook's cookie");
+
+    let (c, s) = configs(Vec::new());
+    let (mut client, mut server) = connections(&c, &s);
+    let outcome = run_with_tamper(&mut client, &mut server, |_, _, _| {});
+    assert!(
+        matches!(outcome.server, Some(hsmtls::Error::InvalidState(_))),
+        "{outcome:?}"
+    );
+}
+
 #[test]
 fn client_certificates() {
     for kind in ALL_KINDS {

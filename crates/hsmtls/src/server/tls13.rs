@@ -19,6 +19,7 @@ use crate::config::{ClientAuth, ServerConfig};
 use crate::conn::{CommonState, Exporter, Message, Side};
 use crate::error::Error;
 use crate::extensions::server_answers;
+use crate::hooks::MAX_RETRY_COOKIE_LEN;
 use crate::msgs::base::SessionId;
 use crate::msgs::codec::Codec;
 use crate::msgs::enums::{
@@ -513,20 +514,31 @@ fn send_hello_retry_request(
 ) -> Result<State, Error> {
     transcript.add(raw);
     transcript.restart_for_hello_retry(&cx.store, suite.hash)?;
+    // key_share, cookie, supported_versions: the order of the ServerHello
+    // (key_share first) and of RFC 8448 §5's retry.
     let mut extensions = Extensions::new();
+    extensions.push_body(ExtensionType::KeyShare, &HelloRetryKeyShare(group));
+    let cookie = match cx.hook.as_ref().and_then(|h| h.hello_retry_cookie()) {
+        Some(c) if c.is_empty() || c.len() > MAX_RETRY_COOKIE_LEN => {
+            return Err(Error::InvalidState(
+                "the hook's HelloRetryRequest cookie is empty or too long",
+            ))
+        }
+        Some(c) => Some(c),
+        None if config.hello_retry_cookie => {
+            let mut c = vec![0u8; 32];
+            cx.store.random(RandomLevel::Nonce, &mut c)?;
+            Some(c)
+        }
+        None => None,
+    };
+    if let Some(c) = &cookie {
+        extensions.push_body(ExtensionType::Cookie, &Cookie(c.clone()));
+    }
     extensions.push_body(
         ExtensionType::SupportedVersions,
         &ServerSupportedVersion(ProtocolVersion::TLSv1_3),
     );
-    extensions.push_body(ExtensionType::KeyShare, &HelloRetryKeyShare(group));
-    let cookie = if config.hello_retry_cookie {
-        let mut c = vec![0u8; 32];
-        cx.store.random(RandomLevel::Nonce, &mut c)?;
-        extensions.push_body(ExtensionType::Cookie, &Cookie(c.clone()));
-        Some(c)
-    } else {
-        None
-    };
     let retry = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,

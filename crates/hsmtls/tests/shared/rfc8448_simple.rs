@@ -43,7 +43,7 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn assert_bytes(got: &[u8], want: &[u8], what: &str) {
     assert!(
         got == want,
-        "{what} differs from RFC 8448 §3\n got: {}\nwant: {}",
+        "{what} differs from RFC 8448\n got: {}\nwant: {}",
         hex(got),
         hex(want)
     );
@@ -233,8 +233,9 @@ pub fn trace_certificate_verify_input(store: &dyn KeyStore) -> Vec<u8> {
 }
 
 /// A [`KeyStore`] that plays the trace's server over the store under
-/// test: its key share is the trace's x25519 private key (imported into
-/// that store by the caller), and its one signature is the trace's
+/// test: its key share is the trace's private key (x25519 in §3, P-256 in
+/// §5; imported into that store by the caller), and its one signature is
+/// the trace's
 /// (RSASSA-PSS is randomized, so it cannot be recomputed), given only for
 /// exactly the trace's CertificateVerify input. Everything else — the
 /// whole TLS 1.3 key schedule and the record protection — is the inner
@@ -242,8 +243,9 @@ pub fn trace_certificate_verify_input(store: &dyn KeyStore) -> Vec<u8> {
 #[derive(Debug)]
 pub struct TraceStore {
     inner: Arc<dyn KeyStore>,
-    /// The trace's key share, handed out once.
+    /// The trace's key share, handed out once, and its group.
     share: Mutex<Option<(KeyShare, Vec<u8>)>>,
+    group: KeyExchangeGroup,
     /// (message to sign, signature), once.
     signature: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
     /// Issue a placeholder ticket instead of the inner store's (see
@@ -289,7 +291,7 @@ impl KeyStore for TraceStore {
         "rfc8448-trace"
     }
     fn start_key_exchange(&self, group: KeyExchangeGroup) -> Result<(KeyShare, Vec<u8>), KeyError> {
-        assert_eq!(group, KeyExchangeGroup::X25519, "the trace uses x25519");
+        assert_eq!(group, self.group, "the trace's key exchange group");
         Ok(self
             .share
             .lock()
@@ -345,33 +347,94 @@ impl KeyStore for TraceStore {
     }
 }
 
-/// The trace's server hello random, and the EncryptedExtensions hsmtls
-/// does not send by itself: supported_groups (x25519, secp256r1,
-/// secp384r1, secp521r1, ffdhe2048..8192) and record_size_limit 0x4001
-/// (RFC 8449; 2^14 + 1 is TLS 1.3's own limit, so it promises nothing the
-/// engine does not already keep).
+/// What a trace's server does that hsmtls does not by itself, through
+/// [`HandshakeHook`]: its ServerHello.random, the EncryptedExtensions it
+/// adds, and (§5) its HelloRetryRequest cookie.
 #[derive(Debug)]
-pub struct TraceHook;
+pub struct TraceHook {
+    pub random: [u8; 32],
+    pub encrypted_extensions: Vec<(ExtensionType, Vec<u8>)>,
+    pub retry_cookie: Option<Vec<u8>>,
+}
 
 impl HandshakeHook for TraceHook {
     fn hello_random(&self, side: Side) -> Option<[u8; 32]> {
-        (side == Side::Server).then(server_random)
+        (side == Side::Server).then_some(self.random)
     }
     fn encrypted_extensions(&self) -> Vec<(ExtensionType, Vec<u8>)> {
-        let ee = unhex(ENCRYPTED_EXTENSIONS);
-        // 08 000024 | 0022 | 000a 0014 <20> | 001c 0002 <2> | 0000 0000
-        vec![
-            (ExtensionType::SupportedGroups, ee[10..30].to_vec()),
-            (ExtensionType::RecordSizeLimit, ee[34..36].to_vec()),
-        ]
+        self.encrypted_extensions.clone()
+    }
+    fn hello_retry_cookie(&self) -> Option<Vec<u8>> {
+        self.retry_cookie.clone()
     }
 }
 
-/// An hsmtls server on `inner` playing the trace's server: `share` is the
-/// trace's x25519 key imported into `inner`, `key` a 2048-bit RSA key of
-/// `inner` that is paired with the trace's certificate and never signs
-/// (the trace's RSA key is 1024 bits, below hsmtls-crypto's floor;
-/// [`TraceStore`] returns the trace's signature).
+/// §3's hook: the trace's server random, and the EncryptedExtensions
+/// hsmtls does not send by itself: supported_groups (x25519, secp256r1,
+/// secp384r1, secp521r1, ffdhe2048..8192) and record_size_limit 0x4001
+/// (RFC 8449; 2^14 + 1 is TLS 1.3's own limit, so it promises nothing the
+/// engine does not already keep).
+pub fn simple_trace_hook() -> TraceHook {
+    let ee = unhex(ENCRYPTED_EXTENSIONS);
+    // 08 000024 | 0022 | 000a 0014 <20> | 001c 0002 <2> | 0000 0000
+    TraceHook {
+        random: server_random(),
+        encrypted_extensions: vec![
+            (ExtensionType::SupportedGroups, ee[10..30].to_vec()),
+            (ExtensionType::RecordSizeLimit, ee[34..36].to_vec()),
+        ],
+        retry_cookie: None,
+    }
+}
+
+/// One trace's server: the group of its key share, the share (imported
+/// into the store under test), the CertificateVerify input and signature
+/// it expects, and its hook.
+pub struct TraceServer {
+    pub group: KeyExchangeGroup,
+    pub named_group: NamedGroup,
+    pub share: (KeyShare, Vec<u8>),
+    pub certificate_verify: (Vec<u8>, Vec<u8>),
+    pub hook: TraceHook,
+}
+
+/// An hsmtls server on `inner` playing the trace's server: `key` is a
+/// 2048-bit RSA key of `inner` that is paired with the trace's certificate
+/// and never signs (the trace's RSA key is 1024 bits, below
+/// hsmtls-crypto's floor; [`TraceStore`] returns the trace's signature).
+/// The server offers only the trace's suite, group and signature scheme.
+pub fn trace_server_with(
+    inner: Arc<dyn KeyStore>,
+    trace: TraceServer,
+    key: PrivateKey,
+    tickets: Tickets,
+) -> Connection {
+    let store = Arc::new(TraceStore {
+        inner,
+        share: Mutex::new(Some(trace.share)),
+        group: trace.group,
+        signature: Mutex::new(Some(trace.certificate_verify)),
+        placeholder_tickets: tickets == Tickets::Placeholder,
+    });
+    let certified =
+        CertifiedKey::new(vec![trace_certificate_der()], Arc::new(key)).expect("certified key");
+    let config = ServerConfig::builder(store)
+        .certificate(certified)
+        .versions(&[ProtocolVersion::TLSv1_3])
+        .expect("TLS 1.3")
+        .cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
+        .expect("suite")
+        .groups(&[trace.named_group])
+        .expect("group")
+        .signature_schemes(&[SignatureScheme::rsa_pss_rsae_sha256])
+        .handshake_hook(Arc::new(trace.hook))
+        .build()
+        .expect("server config");
+    Connection::server(Arc::new(config)).expect("server")
+}
+
+/// §3's server on `inner`: `share` is the trace's x25519 key imported
+/// into `inner`; see [`trace_server_with`] for `key`.
 pub fn trace_server(
     inner: Arc<dyn KeyStore>,
     share: (KeyShare, Vec<u8>),
@@ -384,27 +447,14 @@ pub fn trace_server(
         "the imported x25519 share",
     );
     let input = trace_certificate_verify_input(&*inner);
-    let store = Arc::new(TraceStore {
-        inner,
-        share: Mutex::new(Some(share)),
-        signature: Mutex::new(Some((input, unhex(CERTIFICATE_VERIFY)[8..].to_vec()))),
-        placeholder_tickets: tickets == Tickets::Placeholder,
-    });
-    let certified =
-        CertifiedKey::new(vec![trace_certificate_der()], Arc::new(key)).expect("certified key");
-    let config = ServerConfig::builder(store)
-        .certificate(certified)
-        .versions(&[ProtocolVersion::TLSv1_3])
-        .expect("TLS 1.3")
-        .cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
-        .expect("suite")
-        .groups(&[NamedGroup::x25519])
-        .expect("group")
-        .signature_schemes(&[SignatureScheme::rsa_pss_rsae_sha256])
-        .handshake_hook(Arc::new(TraceHook))
-        .build()
-        .expect("server config");
-    Connection::server(Arc::new(config)).expect("server")
+    let trace = TraceServer {
+        group: KeyExchangeGroup::X25519,
+        named_group: NamedGroup::x25519,
+        share,
+        certificate_verify: (input, unhex(CERTIFICATE_VERIFY)[8..].to_vec()),
+        hook: simple_trace_hook(),
+    };
+    trace_server_with(inner, trace, key, tickets)
 }
 
 /// Replays §3 against `server` (from [`trace_server`]) and compares every
@@ -464,7 +514,7 @@ pub fn replay_simple_1rtt_server(mut server: Connection) {
 }
 
 /// Everything `conn` wants to send.
-fn take_output(conn: &mut Connection) -> Vec<u8> {
+pub fn take_output(conn: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
     while conn.wants_write() {
         conn.write_tls(&mut out).expect("write_tls to a Vec");
@@ -473,7 +523,7 @@ fn take_output(conn: &mut Connection) -> Vec<u8> {
 }
 
 /// Feeds `bytes` to `conn` and processes them; the first error ends it.
-fn deliver(conn: &mut Connection, bytes: &[u8]) -> Result<(), Error> {
+pub fn deliver(conn: &mut Connection, bytes: &[u8]) -> Result<(), Error> {
     let mut rest = bytes;
     while !rest.is_empty() {
         let n = conn.read_tls(&mut rest).expect("read_tls from a slice");
@@ -484,7 +534,7 @@ fn deliver(conn: &mut Connection, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// All readable plaintext.
-fn read_all(conn: &mut Connection) -> Vec<u8> {
+pub fn read_all(conn: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -499,7 +549,7 @@ fn read_all(conn: &mut Connection) -> Vec<u8> {
 }
 
 /// The byte ranges of each record in `bytes` (header included).
-fn record_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
+pub fn record_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
