@@ -111,32 +111,55 @@ fn check(function: &'static str, rv: CK_RV) -> CkResult<()> {
     }
 }
 
-/// One attribute of a template, its value owned (and zeroized on drop, as
-/// a template may carry a private key being imported).
+/// One attribute of a template, its value owned (byte strings zeroized on
+/// drop, as a template may carry a private key being imported).
 pub(crate) struct Attr {
     ty: CK_ATTRIBUTE_TYPE,
-    value: Zeroizing<Vec<u8>>,
+    value: AttrValue,
+}
+
+/// A template value: booleans and `CK_ULONG`s inline (a template is built
+/// for every derived key; they are never secret), byte strings — which
+/// may be key material — on the heap, wiped when dropped.
+enum AttrValue {
+    Inline {
+        len: u8,
+        bytes: [u8; core::mem::size_of::<CK_ULONG>()],
+    },
+    Heap(Zeroizing<Vec<u8>>),
 }
 
 impl Attr {
     pub(crate) fn bool(ty: CK_ATTRIBUTE_TYPE, v: bool) -> Self {
+        let mut bytes = [0; core::mem::size_of::<CK_ULONG>()];
+        bytes[0] = if v { sys::CK_TRUE } else { sys::CK_FALSE };
         Self {
             ty,
-            value: Zeroizing::new(vec![if v { sys::CK_TRUE } else { sys::CK_FALSE }]),
+            value: AttrValue::Inline { len: 1, bytes },
         }
     }
 
     pub(crate) fn ulong(ty: CK_ATTRIBUTE_TYPE, v: CK_ULONG) -> Self {
         Self {
             ty,
-            value: Zeroizing::new(v.to_ne_bytes().to_vec()),
+            value: AttrValue::Inline {
+                len: core::mem::size_of::<CK_ULONG>() as u8,
+                bytes: v.to_ne_bytes(),
+            },
         }
     }
 
     pub(crate) fn bytes(ty: CK_ATTRIBUTE_TYPE, v: &[u8]) -> Self {
         Self {
             ty,
-            value: Zeroizing::new(v.to_vec()),
+            value: AttrValue::Heap(Zeroizing::new(v.to_vec())),
+        }
+    }
+
+    fn value(&self) -> &[u8] {
+        match &self.value {
+            AttrValue::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            AttrValue::Heap(v) => v,
         }
     }
 }
@@ -146,8 +169,8 @@ fn raw_template(attrs: &[Attr]) -> Vec<sys::CK_ATTRIBUTE> {
         .iter()
         .map(|a| sys::CK_ATTRIBUTE {
             type_: a.ty,
-            pValue: a.value.as_ptr() as *mut c_void,
-            ulValueLen: a.value.len() as CK_ULONG,
+            pValue: a.value().as_ptr() as *mut c_void,
+            ulValueLen: a.value().len() as CK_ULONG,
         })
         .collect()
 }
