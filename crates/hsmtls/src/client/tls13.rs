@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use hsmtls_keys::{KeyError, KeyShare, PublicKeyAlgorithm, Secret};
+use hsmtls_keys::{Digest, KeyError, KeyShare, PublicKeyAlgorithm, Secret};
 
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::conn::{CommonState, Exporter, Message, Side};
@@ -47,8 +47,8 @@ use crate::server::tls13::handle_key_update;
 use crate::session::{unix_now, ClientSession, Tls12Session, Tls13Ticket};
 use crate::suites::{tls13_key_exchange_group, tls13_signature_algorithm, tls13_suite, Tls13Suite};
 use crate::tls13::{
-    self, certificate_verify_message, ct_eq, decode_body, HandshakeTrafficSecrets, Schedule,
-    Traffic13,
+    self, certificate_verify_message, ct_eq, decode_body, HandshakeTrafficSecrets, MasterSecret,
+    Schedule, Traffic13,
 };
 use crate::transcript::Transcript;
 use crate::verify::{spki_algorithm, CertificateVerified};
@@ -669,9 +669,17 @@ impl ExpectFinished {
         cx.flush_flight()?;
         tls13::install(cx, schedule, &app.client, true)?;
         tls13::install(cx, schedule, &app.server, false)?;
-        let client_finished_hash = hs.transcript.current_hash()?;
-        let resumption_master =
-            schedule.resumption_master(&cx.store, &master, client_finished_hash.as_ref())?;
+        // The resumption master secret only serves tickets, which the
+        // server may never send: derived from the master secret on the
+        // first one, and not at all without a session cache.
+        let resumption = if hs.config.sessions.is_some() {
+            Resumption::Pending {
+                master,
+                client_finished_hash: hs.transcript.current_hash()?,
+            }
+        } else {
+            Resumption::Off
+        };
         cx.exporter = Some(Exporter::Tls13 {
             exporter_master: app.exporter,
             hash: schedule.hash,
@@ -685,7 +693,7 @@ impl ExpectFinished {
             },
             config: hs.config,
             server_name: hs.server_name,
-            resumption_master,
+            resumption,
         }))
     }
 }
@@ -757,7 +765,21 @@ pub(crate) struct Traffic {
     keys: Traffic13,
     config: Arc<ClientConfig>,
     server_name: String,
-    resumption_master: Secret,
+    resumption: Resumption,
+}
+
+/// Where the tickets' PSKs come from (§4.6.1).
+enum Resumption {
+    /// No session cache: tickets are not kept.
+    Off,
+    /// No ticket yet: the master secret and the transcript hash through
+    /// the client Finished that the resumption master secret is over.
+    Pending {
+        master: MasterSecret,
+        client_finished_hash: Digest,
+    },
+    /// `resumption_master_secret`, derived at the first ticket.
+    Ready(Secret),
 }
 
 impl Traffic {
@@ -774,7 +796,7 @@ impl Traffic {
         Ok(State::Traffic(self))
     }
 
-    fn remember(&self, cx: &mut CommonState, ticket: NewSessionTicket13) -> Result<(), Error> {
+    fn remember(&mut self, cx: &mut CommonState, ticket: NewSessionTicket13) -> Result<(), Error> {
         let Some(cache) = &self.config.sessions else {
             return Ok(());
         };
@@ -786,10 +808,20 @@ impl Traffic {
             .info
             .cipher_suite
             .ok_or(Error::InvalidState("no suite"))?;
-        let psk =
-            self.keys
-                .schedule
-                .ticket_psk(&cx.store, &self.resumption_master, &ticket.nonce)?;
+        let schedule = self.keys.schedule;
+        if let Resumption::Pending {
+            master,
+            client_finished_hash,
+        } = &self.resumption
+        {
+            let secret =
+                schedule.resumption_master(&cx.store, master, client_finished_hash.as_ref())?;
+            self.resumption = Resumption::Ready(secret);
+        }
+        let Resumption::Ready(resumption_master) = &self.resumption else {
+            return Ok(());
+        };
+        let psk = schedule.ticket_psk(&cx.store, resumption_master, &ticket.nonce)?;
         cache.put(
             &self.server_name,
             ClientSession {

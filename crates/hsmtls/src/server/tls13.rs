@@ -816,10 +816,13 @@ impl ExpectFinished {
         }
         hs.transcript.add(raw);
         tls13::install(cx, schedule, &hs.app.client, false)?;
-        let client_finished_hash = hs.transcript.current_hash()?;
-        let resumption_master =
-            schedule.resumption_master(&cx.store, &hs.master, client_finished_hash.as_ref())?;
+        // The resumption master secret only serves tickets: a server that
+        // issues none (no ticketer, or a store that cannot seal one) does
+        // not derive it.
         if hs.config.ticketer.is_some() {
+            let client_finished_hash = hs.transcript.current_hash()?;
+            let resumption_master =
+                schedule.resumption_master(&cx.store, &hs.master, client_finished_hash.as_ref())?;
             send_new_session_ticket(cx, &hs, &resumption_master)?;
         }
         cx.exporter = Some(Exporter::Tls13 {
