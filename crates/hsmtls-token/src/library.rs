@@ -800,7 +800,11 @@ impl Library {
         let f = mechanisms::lookup(m.mechanism)?
             .derive
             .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
-        let mut t = write(&slot.token);
+        // The keys are resolved under a read lock and the mechanism runs
+        // with no lock held (an ECDH derivation is tens of microseconds,
+        // which a write lock would make every other session wait for);
+        // only the new objects are added under the write lock.
+        let t = read(&slot.token);
         let base = Self::key_for(&t, base, m.mechanism, CKA_DERIVE)?;
         let mut origin = Origin::derived_from(&base);
         // CKM_TLS12_KDF computes exporter output, which RFC 5705 hands to
@@ -842,6 +846,7 @@ impl Library {
             },
             _ => m,
         };
+        drop(t);
         let build = |k: DerivedKey| -> Result<Object> {
             let tpl = k.template.as_ref().unwrap_or(&tpl);
             let implied = match k.key_type {
@@ -854,7 +859,7 @@ impl Library {
         match f(m, &base, &tpl)? {
             Derived::Key(k, version) => {
                 let obj = build(k)?;
-                let key = Self::new_key_object(&mut t, h, rw, obj)?;
+                let key = Self::new_key_object(&mut write(&slot.token), h, rw, obj)?;
                 Ok(DeriveOut {
                     key: Some(key),
                     version,
@@ -866,7 +871,7 @@ impl Library {
                 let mut tpl = tpl.clone();
                 tpl.remove(CKA_VALUE_LEN);
                 let obj = attributes::build_object(&tpl, origin, Some(CKO_DATA), None, computed)?;
-                let key = Self::new_key_object(&mut t, h, rw, obj)?;
+                let key = Self::new_key_object(&mut write(&slot.token), h, rw, obj)?;
                 Ok(DeriveOut {
                     key: Some(key),
                     ..DeriveOut::default()
@@ -881,6 +886,7 @@ impl Library {
                     ivs: (civ, siv),
                     ..DeriveOut::default()
                 };
+                let mut t = write(&slot.token);
                 for (i, o) in objs.into_iter().enumerate() {
                     if let Some(o) = o {
                         match Self::new_key_object(&mut t, h, rw, o) {
@@ -970,14 +976,17 @@ impl Library {
         let f = mechanisms::lookup(m.mechanism)?
             .unwrap
             .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
-        let mut t = write(&slot.token);
-        let uk = Self::key_for(&t, unwrapping, m.mechanism, CKA_UNWRAP).map_err(|e| {
-            if e.rv() == CKR_KEY_HANDLE_INVALID {
-                Error::new(CKR_UNWRAPPING_KEY_HANDLE_INVALID)
-            } else {
-                e
-            }
-        })?;
+        // As in `derive`: the mechanism (an RSA decryption) runs with no
+        // lock held.
+        let uk = Self::key_for(&read(&slot.token), unwrapping, m.mechanism, CKA_UNWRAP).map_err(
+            |e| {
+                if e.rv() == CKR_KEY_HANDLE_INVALID {
+                    Error::new(CKR_UNWRAPPING_KEY_HANDLE_INVALID)
+                } else {
+                    e
+                }
+            },
+        )?;
         // CKA_UNWRAP_TEMPLATE: its attributes are imposed on every key
         // the unwrapping key produces; the caller may repeat, not
         // contradict them.
@@ -1014,7 +1023,7 @@ impl Library {
                 Some(kt),
                 computed,
             )?;
-            return Self::new_key_object(&mut t, h, rw, obj);
+            return Self::new_key_object(&mut write(&slot.token), h, rw, obj);
         }
         if let Some(n) = tpl.ulong(CKA_VALUE_LEN) {
             if n as usize != value.len() {
@@ -1026,7 +1035,7 @@ impl Library {
         computed.set_bytes(CKA_VALUE, &value);
         let obj =
             attributes::build_object(&tpl, Origin::Create, Some(CKO_SECRET_KEY), None, computed)?;
-        Self::new_key_object(&mut t, h, rw, obj)
+        Self::new_key_object(&mut write(&slot.token), h, rw, obj)
     }
 
     /// Checks that session `h` exists (functions without other state).

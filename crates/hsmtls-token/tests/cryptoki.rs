@@ -2,7 +2,8 @@
 //! any PKCS#11 application would: token initialisation, login, EC key
 //! generation on P-256 and brainpoolP256r1, ECDSA, ECDH both ways, and an
 //! extended master secret through NSS's vendor mechanism (cryptoki cannot
-//! name the standard CKM_TLS12_* mechanisms; those are tested in process).
+//! name the standard CKM_TLS12_* mechanisms; those are tested in process),
+//! and ECDH derivations from four threads at once on one shared key.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
@@ -151,6 +152,68 @@ fn token_through_cryptoki() {
         assert!(s.sign(&Mechanism::Sha256Hmac, ms, b"x").is_err());
     }
     drop(s);
+    concurrent_derives(&p11, slot, &user);
     p11.finalize().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Four threads, each with its own session, derive ECDH secrets from one
+/// shared P-256 key (the token resolves keys under a read lock and runs
+/// the mechanism unlocked) and from keys of their own, and check each
+/// pair agrees.
+fn concurrent_derives(p11: &Pkcs11, slot: cryptoki::slot::Slot, user: &AuthPin) {
+    let p256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    let pubt = [Attribute::EcParams(p256.to_vec()), Attribute::Verify(true)];
+    let privt = [Attribute::Derive(true), Attribute::Sign(true)];
+    let secret = [
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(KeyType::GENERIC_SECRET),
+        Attribute::Sign(true),
+    ];
+    let point = |s: &cryptoki::session::Session, h| match s
+        .get_attributes(h, &[AttributeType::EcPoint])
+        .unwrap()
+        .remove(0)
+    {
+        Attribute::EcPoint(v) => v,
+        _ => unreachable!(),
+    };
+    let s = p11.open_rw_session(slot).unwrap();
+    // Logged in already (the login is the token's, for every session).
+    let _ = s.login(UserType::User, Some(user));
+    let (shared_pub, shared) = s
+        .generate_key_pair(&Mechanism::EccKeyPairGen, &pubt, &privt)
+        .unwrap();
+    let shared_point = point(&s, shared_pub);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let t = p11.open_rw_session(slot).unwrap();
+                for _ in 0..25 {
+                    let (own_pub, own) = t
+                        .generate_key_pair(&Mechanism::EccKeyPairGen, &pubt, &privt)
+                        .unwrap();
+                    let own_point = point(&t, own_pub);
+                    let derive = |key, peer: &[u8]| {
+                        t.derive_key(
+                            &Mechanism::Ecdh1Derive(Ecdh1DeriveParams::new(EcKdf::null(), peer)),
+                            key,
+                            &secret,
+                        )
+                        .unwrap()
+                    };
+                    let a = derive(own, &shared_point);
+                    let b = derive(shared, &own_point);
+                    assert_eq!(
+                        t.sign(&Mechanism::Sha256Hmac, a, b"x").unwrap(),
+                        t.sign(&Mechanism::Sha256Hmac, b, b"x").unwrap(),
+                        "the two sides of one ECDH disagree"
+                    );
+                    for h in [a, b, own, own_pub] {
+                        t.destroy_object(h).unwrap();
+                    }
+                }
+            });
+        }
+    });
 }
