@@ -395,6 +395,7 @@ pub struct ClientConfig {
     pub(crate) client_certificate: Option<CertifiedKey>,
     pub(crate) session_tickets: bool,
     pub(crate) sessions: Option<Arc<ClientSessionCache>>,
+    pub(crate) early_data: bool,
 }
 
 impl ClientConfig {
@@ -406,6 +407,7 @@ impl ClientConfig {
             client_certificate: None,
             session_tickets: true,
             session_cache: 32,
+            early_data: false,
         }
     }
 
@@ -423,6 +425,7 @@ pub struct ClientConfigBuilder {
     client_certificate: Option<CertifiedKey>,
     session_tickets: bool,
     session_cache: usize,
+    early_data: bool,
 }
 
 impl ClientConfigBuilder {
@@ -452,6 +455,21 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Send TLS 1.3 early data (0-RTT, RFC 8446 §2.3) when resuming with
+    /// a ticket that allows it: what the application writes before the
+    /// ServerHello arrives goes at once, up to the ticket's
+    /// `max_early_data_size`, under the early traffic key. Off by default:
+    /// early data has no forward secrecy and the server can be made to
+    /// accept it again (replay), so only idempotent requests belong in it.
+    /// If the server refuses it, the same bytes are sent again after the
+    /// handshake; [`Negotiated::early_data_accepted`] tells which happened.
+    ///
+    /// [`Negotiated::early_data_accepted`]: crate::Negotiated::early_data_accepted
+    pub fn early_data(mut self, enabled: bool) -> Self {
+        self.early_data = enabled;
+        self
+    }
+
     /// Checks the configuration against the key store and finishes it.
     pub fn build(mut self) -> Result<ClientConfig, Error> {
         self.common.finish()?;
@@ -472,6 +490,7 @@ impl ClientConfigBuilder {
             session_tickets: self.session_tickets,
             sessions: (self.session_cache > 0)
                 .then(|| Arc::new(ClientSessionCache::new(self.session_cache))),
+            early_data: self.early_data,
         })
     }
 }
@@ -494,6 +513,14 @@ pub struct ServerConfig {
     pub(crate) ticketer: Option<Ticketer>,
     pub(crate) prefer_server_order: bool,
     pub(crate) hello_retry_cookie: bool,
+    /// TLS 1.3 0-RTT: the `max_early_data_size` of our tickets and the
+    /// most early data accepted (0: none).
+    pub(crate) max_early_data: u32,
+    /// The record of accepted 0-RTT ClientHellos (with 0-RTT on).
+    pub(crate) anti_replay: Option<crate::early_data::AntiReplay>,
+    /// TLS 1.3 NewSessionTickets after a full handshake and after a
+    /// resumption.
+    pub(crate) tls13_tickets: (usize, usize),
 }
 
 impl ServerConfig {
@@ -509,6 +536,12 @@ impl ServerConfig {
             tickets: true,
             prefer_server_order: true,
             hello_retry_cookie: false,
+            max_early_data: 0,
+            anti_replay: (
+                crate::early_data::DEFAULT_WINDOW,
+                crate::early_data::DEFAULT_CAPACITY,
+            ),
+            tls13_tickets: (1, 1),
         }
     }
 
@@ -535,6 +568,9 @@ pub struct ServerConfigBuilder {
     tickets: bool,
     prefer_server_order: bool,
     hello_retry_cookie: bool,
+    max_early_data: u32,
+    anti_replay: (std::time::Duration, usize),
+    tls13_tickets: (usize, usize),
 }
 
 impl ServerConfigBuilder {
@@ -589,6 +625,45 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Accept TLS 1.3 early data (0-RTT, RFC 8446 §4.2.10) up to `bytes`
+    /// per connection, and say so in the tickets issued (0, the default:
+    /// no 0-RTT; early data is then skipped and the handshake goes on).
+    ///
+    /// Early data can be replayed by an attacker; this server accepts it
+    /// at most once per ClientHello within the anti-replay window (see
+    /// [`ServerConfigBuilder::early_data_anti_replay`]), only on the
+    /// connection's first ticket identity, with the suite and ALPN protocol
+    /// of the connection that issued the ticket. The application reads it
+    /// apart from the rest with [`Connection::take_early_data`] and should
+    /// act on it only where a replay does no harm.
+    ///
+    /// [`Connection::take_early_data`]: crate::Connection::take_early_data
+    pub fn max_early_data_size(mut self, bytes: u32) -> Self {
+        self.max_early_data = bytes;
+        self
+    }
+
+    /// The 0-RTT anti-replay record (RFC 8446 §8.2, §8.3): a ClientHello's
+    /// early data is accepted if the client's view of the ticket's age is
+    /// less than `window / 2` from the server's and the ClientHello was not
+    /// accepted within `window`; at most `capacity` ClientHellos are
+    /// remembered (a full record refuses 0-RTT). Default 10 s and 65536.
+    /// The record belongs to this configuration: processes sharing a
+    /// ticket key do not share it.
+    pub fn early_data_anti_replay(mut self, window: std::time::Duration, capacity: usize) -> Self {
+        self.anti_replay = (window, capacity);
+        self
+    }
+
+    /// How many TLS 1.3 NewSessionTickets to send after a full handshake
+    /// and after a resumption (default one each; a client should use a
+    /// ticket once, RFC 8446 §C.4). No tickets are sent without
+    /// [`ServerConfigBuilder::session_tickets`].
+    pub fn tls13_tickets(mut self, after_full_handshake: usize, after_resumption: usize) -> Self {
+        self.tls13_tickets = (after_full_handshake, after_resumption);
+        self
+    }
+
     /// Checks the configuration against the key store and finishes it.
     pub fn build(mut self) -> Result<ServerConfig, Error> {
         self.common.finish()?;
@@ -630,6 +705,11 @@ impl ServerConfigBuilder {
             ticketer,
             prefer_server_order: self.prefer_server_order,
             hello_retry_cookie: self.hello_retry_cookie,
+            max_early_data: self.max_early_data,
+            anti_replay: (self.max_early_data > 0).then(|| {
+                crate::early_data::AntiReplay::new(self.anti_replay.0, self.anti_replay.1)
+            }),
+            tls13_tickets: self.tls13_tickets,
         })
     }
 }

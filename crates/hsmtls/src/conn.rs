@@ -57,6 +57,8 @@ pub struct Negotiated {
     pub resumed: bool,
     /// Whether the server issued a session ticket.
     pub ticket_issued: bool,
+    /// TLS 1.3: whether the server accepted the client's 0-RTT data.
+    pub early_data_accepted: bool,
     /// The peer's certificate chain, leaf first (DER).
     pub peer_certificates: Vec<Vec<u8>>,
     /// The server name the client asked for (SNI).
@@ -126,6 +128,20 @@ pub(crate) struct CommonState {
     pub hook: Option<Arc<dyn HandshakeHook>>,
     /// Bytes of refused 0-RTT data still to skip (RFC 8446 §4.2.10).
     pub early_data_to_skip: usize,
+    /// Bytes of accepted 0-RTT data the client may still send (a server
+    /// between its flight and the client's EndOfEarlyData).
+    pub early_data_allowed: Option<usize>,
+    /// Accepted 0-RTT data not yet taken by the application.
+    pub early_data: Vec<u8>,
+    /// A client's 0-RTT write side, from its ClientHello to its
+    /// EndOfEarlyData (or the server's refusal).
+    pub early_writer: Option<EarlyWriter>,
+    /// 0-RTT data the server refused, sent again once the handshake is
+    /// done.
+    pub early_resend: Vec<u8>,
+    /// A TLS 1.3 client sent its one middlebox-compatibility
+    /// change_cipher_spec (RFC 8446 §D.4).
+    pub middlebox_ccs_sent: bool,
     /// Exporter access, once established.
     pub exporter: Option<Exporter>,
 }
@@ -250,6 +266,68 @@ impl CommonState {
         self.sendable_tls.push_back(out);
         Ok(())
     }
+
+    /// Sends what fits of `data` as 0-RTT data (RFC 8446 §2.3) while the
+    /// client may still; returns how much went.
+    fn send_early_data(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let n = match &self.early_writer {
+            Some(w) if w.open => data.len().min(w.remaining),
+            _ => 0,
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        self.with_early_keys(|cx| cx.send_application_data(&data[..n]))?;
+        if let Some(w) = &mut self.early_writer {
+            w.remaining -= n;
+            w.sent.extend_from_slice(&data[..n]);
+        }
+        Ok(n)
+    }
+
+    /// Runs `f` with the client's early traffic key as the write key.
+    pub(crate) fn with_early_keys<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut keys = match &mut self.early_writer {
+            Some(w) => core::mem::take(&mut w.keys),
+            None => return Err(Error::InvalidState("no early traffic key")),
+        };
+        // Early data is TLS 1.3 protected even while the connection's
+        // version is still open.
+        let tls13 = core::mem::replace(&mut self.record.tls13, true);
+        self.record.swap_encrypter(&mut keys);
+        let result = f(self);
+        self.record.swap_encrypter(&mut keys);
+        self.record.tls13 = tls13;
+        if let Some(w) = &mut self.early_writer {
+            w.keys = keys;
+        }
+        result
+    }
+
+    /// The server did not take the 0-RTT data: what was sent goes again
+    /// after the handshake (RFC 8446 §4.2.10), under the application keys.
+    pub(crate) fn early_data_refused(&mut self) {
+        if let Some(w) = self.early_writer.take() {
+            self.early_resend = w.sent;
+        }
+    }
+}
+
+/// A client's 0-RTT write side.
+pub(crate) struct EarlyWriter {
+    /// The early traffic protector and its sequence number (swapped into
+    /// the record layer to write).
+    pub keys: (Option<Box<dyn hsmtls_keys::RecordProtector>>, u64),
+    /// Bytes the ticket still allows.
+    pub remaining: usize,
+    /// Whether application writes may still go as early data (until the
+    /// ServerHello).
+    pub open: bool,
+    /// The early data sent, to send again if the server refuses it.
+    pub sent: Vec<u8>,
 }
 
 pub(crate) enum State {
@@ -339,6 +417,11 @@ impl Connection {
                 handshake_complete: false,
                 hook: None,
                 early_data_to_skip: 0,
+                early_data_allowed: None,
+                early_data: Vec::new(),
+                early_writer: None,
+                early_resend: Vec::new(),
+                middlebox_ccs_sent: false,
                 exporter: None,
             },
             deframer: MessageDeframer::new(),
@@ -483,8 +566,10 @@ impl Connection {
                 }
                 other => other?,
             };
-            if self.common.record.tls13 {
-                // The first record that opens ends the early data.
+            if self.common.record.tls13 && outer == ContentType::ApplicationData {
+                // The first protected record that opens ends the early
+                // data (a plaintext change_cipher_spec may come between
+                // the ClientHello and it, RFC 8446 §D.4).
                 self.common.early_data_to_skip = 0;
             }
             if content_type == ContentType::ApplicationData
@@ -586,6 +671,19 @@ impl Connection {
                 // skips the early data it never gets keys for.
                 self.common.early_data_to_skip -= payload.len();
             }
+            ContentType::ApplicationData if self.common.early_data_allowed.is_some() => {
+                // RFC 8446 §4.2.10: accepted 0-RTT data, up to the ticket's
+                // max_early_data_size (counting the plaintext).
+                let allowed = self.common.early_data_allowed.unwrap_or_default();
+                if payload.len() > allowed {
+                    return Err(Error::peer(
+                        AlertDescription::UnexpectedMessage,
+                        "more early data than max_early_data_size",
+                    ));
+                }
+                self.common.early_data_allowed = Some(allowed - payload.len());
+                self.common.early_data.extend_from_slice(payload);
+            }
             ContentType::ApplicationData => {
                 if !self.common.handshake_complete {
                     return Err(Error::UnexpectedMessage {
@@ -645,11 +743,27 @@ impl Connection {
         let next = state.handle(&mut self.common, message)?;
         self.state = Some(next);
         self.common.flush_flight()?;
-        if !was_complete && self.common.handshake_complete && !self.pending_plaintext.is_empty() {
-            let pending = core::mem::take(&mut self.pending_plaintext);
-            self.common.send_application_data(&pending)?;
+        if !was_complete && self.common.handshake_complete {
+            // Refused 0-RTT data first, in the order it was written.
+            let mut pending = core::mem::take(&mut self.common.early_resend);
+            pending.append(&mut self.pending_plaintext);
+            if !pending.is_empty() {
+                self.common.send_application_data(&pending)?;
+            }
         }
         Ok(())
+    }
+
+    /// Takes the 0-RTT data received so far (RFC 8446 §2.3, §4.2.10): on
+    /// a server that accepted early data (`max_early_data_size`), what the
+    /// client sent before the handshake completed, kept apart from the
+    /// [`Connection::reader`] data because an attacker can replay it (the
+    /// server accepts each ClientHello's early data once within its
+    /// anti-replay window, but cannot prove it was sent only once); empty
+    /// otherwise. [`Negotiated::early_data_accepted`] tells whether the
+    /// server accepted it.
+    pub fn take_early_data(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.common.early_data)
     }
 
     /// Reads decrypted application data.
@@ -800,7 +914,13 @@ impl Write for PlaintextWriter<'_> {
             ));
         }
         if !conn.common.handshake_complete {
-            conn.pending_plaintext.extend_from_slice(buf);
+            // A client offering 0-RTT sends what the ticket allows at once;
+            // the rest waits for the handshake.
+            let early = conn
+                .common
+                .send_early_data(buf)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            conn.pending_plaintext.extend_from_slice(&buf[early..]);
             return Ok(buf.len());
         }
         conn.common

@@ -26,6 +26,7 @@
 mod client;
 mod config;
 mod conn;
+mod early_data;
 mod error;
 pub mod extensions;
 pub mod hooks;
@@ -47,5 +48,5 @@ pub use config::{
 pub use conn::{Connection, Negotiated, PlaintextReader, PlaintextWriter, Side};
 pub use error::{Error, MessageKind};
 pub use hsmtls_keys as keys;
-pub use session::{ClientSessionCache, ServerSessionCache};
+pub use session::{ClientSessionCache, ServerSessionCache, TicketState};
 pub use stream::Stream;

@@ -56,6 +56,15 @@ impl RecordLayer {
         self.write_seq = 0;
     }
 
+    /// Exchanges the write protection and its sequence number with
+    /// `other`: a TLS 1.3 client's 0-RTT records (and its EndOfEarlyData)
+    /// go out under the early traffic key while the handshake key is the
+    /// connection's.
+    pub(crate) fn swap_encrypter(&mut self, other: &mut (Option<Box<dyn RecordProtector>>, u64)) {
+        core::mem::swap(&mut self.encrypter, &mut other.0);
+        core::mem::swap(&mut self.write_seq, &mut other.1);
+    }
+
     /// Switches the read side (after receiving ChangeCipherSpec).
     pub(crate) fn set_decrypter(&mut self, protector: Box<dyn RecordProtector>) {
         self.decrypter = Some(protector);

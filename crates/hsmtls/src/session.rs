@@ -38,27 +38,72 @@ pub(crate) fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The public part of a ticket's state: everything but the master secret,
-/// which the key store seals itself.
-pub(crate) struct TicketState {
+pub(crate) fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The public part of a ticket's state: everything but the master secret
+/// (TLS 1.2) or the resumption PSK (TLS 1.3), which the key store seals
+/// itself beside it ([`KeyStore::ticket_seal`]). Public for key stores that
+/// keep tickets elsewhere and for known-answer tests (RFC 8448 §4), which
+/// must hand the engine a state for a ticket it did not issue.
+///
+/// [`KeyStore::ticket_seal`]: hsmtls_keys::KeyStore::ticket_seal
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TicketState {
+    /// The suite of the connection that issued the ticket.
     pub suite: CipherSuite,
+    /// TLS 1.2: whether the master secret is an extended one.
     pub extended_master_secret: bool,
-    pub created: u64,
+    /// When the ticket was issued, milliseconds since the Unix epoch.
+    pub created_ms: u64,
+    /// The ALPN protocol of the issuing connection.
     pub alpn: Option<Vec<u8>>,
     /// The client's certificate chain: RFC 5077 §4 puts `client_identity`
     /// in the ticket, so a resumed session knows whom it serves.
     pub peer_certificates: Vec<Vec<u8>>,
+    /// TLS 1.3: the ticket's `ticket_age_add` (RFC 8446 §4.6.1), which
+    /// turns the client's `obfuscated_ticket_age` back into its view of
+    /// the ticket's age (the 0-RTT freshness check, §8.3).
+    pub age_add: u32,
+    /// TLS 1.3: the `max_early_data_size` the ticket allows (0: no 0-RTT).
+    pub max_early_data: u32,
 }
 
 impl TicketState {
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16);
+    /// A state for a ticket issued now by a connection of `suite`.
+    pub fn new(suite: CipherSuite) -> Self {
+        Self {
+            suite,
+            extended_master_secret: false,
+            created_ms: unix_now_ms(),
+            alpn: None,
+            peer_certificates: Vec::new(),
+            age_add: 0,
+            max_early_data: 0,
+        }
+    }
+
+    /// When the ticket was issued, seconds since the Unix epoch.
+    pub(crate) fn created(&self) -> u64 {
+        self.created_ms / 1000
+    }
+
+    /// The encoding handed to the key store to seal.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32);
         codec::put_u8(Self::VERSION, &mut out);
         codec::put_u16(self.suite.to_u16(), &mut out);
         codec::put_u8(u8::from(self.extended_master_secret), &mut out);
-        out.extend_from_slice(&self.created.to_be_bytes());
+        out.extend_from_slice(&self.created_ms.to_be_bytes());
+        out.extend_from_slice(&self.age_add.to_be_bytes());
+        out.extend_from_slice(&self.max_early_data.to_be_bytes());
         codec::put_opaque_u8(self.alpn.as_deref().unwrap_or_default(), &mut out);
         CertificatePayload {
             certificates: self.peer_certificates.clone(),
@@ -67,7 +112,9 @@ impl TicketState {
         out
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+    /// The inverse of [`TicketState::encode`]; `None` for anything else
+    /// (a ticket of another version is not resumed).
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
         let mut r = Reader::new(bytes);
         if r.u8().ok()? != Self::VERSION {
             return None;
@@ -78,16 +125,20 @@ impl TicketState {
             1 => true,
             _ => return None,
         };
-        let created = u64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        let created_ms = u64::from_be_bytes(r.take(8).ok()?.try_into().ok()?);
+        let age_add = u32::from_be_bytes(r.take(4).ok()?.try_into().ok()?);
+        let max_early_data = u32::from_be_bytes(r.take(4).ok()?.try_into().ok()?);
         let alpn = codec::read_opaque_u8(&mut r).ok()?;
         let peer_certificates = CertificatePayload::read(&mut r).ok()?.certificates;
         r.expect_empty("ticket state").ok()?;
         Some(Self {
             suite,
             extended_master_secret: ems,
-            created,
+            created_ms,
             alpn: (!alpn.is_empty()).then_some(alpn),
             peer_certificates,
+            age_add,
+            max_early_data,
         })
     }
 }
@@ -177,6 +228,8 @@ pub(crate) struct Tls13Ticket {
     /// is not asked again (RFC 8446 §4.2.7 lets a client use what it knows
     /// of the server's preference).
     pub group: Option<crate::msgs::enums::NamedGroup>,
+    /// The ticket's `max_early_data_size` (0: no 0-RTT with it).
+    pub max_early_data: u32,
 }
 
 /// The client's sessions, one per server name, bounded.

@@ -7,6 +7,7 @@
 //!              0
 //!              |
 //!    PSK ->  HKDF-Extract = Early Secret ── Derive-Secret(., "res binder", "")
+//!              |                         └─ "c e traffic" (0-RTT, server)
 //!              |
 //!        Derive-Secret(., "derived", "")
 //!              |
@@ -89,6 +90,17 @@ impl Schedule {
     ) -> Result<Secret, Error> {
         let empty = empty_hash(store, self.hash)?;
         self.derive(store, &early.0, b"res binder", empty.as_ref())
+    }
+
+    /// `client_early_traffic_secret = Derive-Secret(Early Secret,
+    /// "c e traffic", ClientHello)` (§7.1): the key of 0-RTT data.
+    pub(crate) fn client_early_traffic(
+        &self,
+        store: &Arc<dyn KeyStore>,
+        early: &EarlySecret,
+        client_hello_hash: &[u8],
+    ) -> Result<Secret, Error> {
+        self.derive(store, &early.0, b"c e traffic", client_hello_hash)
     }
 
     /// `Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE)`.

@@ -1,9 +1,15 @@
-//! 0-RTT is not accepted; a client that tries it anyway gets a normal
-//! handshake while the server skips the early records it cannot deprotect,
-//! up to a bound (RFC 8446 §4.2.10).
+//! 0-RTT (RFC 8446 §2.3, §4.2.10, §8). A server without
+//! `max_early_data_size` refuses it: the client gets a normal handshake
+//! while the server skips the early records it cannot deprotect, up to a
+//! bound. With it, the hsmtls client's early data is accepted once per
+//! ClientHello (a replayed ClientHello is refused: anti-replay), kept apart
+//! from the rest (`take_early_data`), bounded by the ticket's
+//! `max_early_data_size`; refused early data is sent again after the
+//! handshake.
 
 mod common;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use common::*;
@@ -101,5 +107,162 @@ fn without_early_data_an_undecryptable_record_is_fatal() {
     assert_eq!(
         err.alert(),
         Some(hsmtls::msgs::enums::AlertDescription::BadRecordMac)
+    );
+}
+
+// ---------------------------------------------------------------- accepted 0-RTT
+
+/// A client and a server with 0-RTT on (`max` bytes), and a ticket already
+/// in the client's cache from a first, full handshake.
+fn zero_rtt_configs(
+    max: u32,
+    server: impl FnOnce(hsmtls::ServerConfigBuilder) -> hsmtls::ServerConfigBuilder,
+) -> (Arc<hsmtls::ClientConfig>, Arc<hsmtls::ServerConfig>) {
+    let c = Arc::new(
+        client_builder("ecdsa-p256")
+            .versions(BOTH)
+            .expect("versions")
+            .early_data(true)
+            .build()
+            .expect("client"),
+    );
+    let s = Arc::new(
+        server(
+            server_builder("ecdsa-p256")
+                .versions(BOTH)
+                .expect("versions")
+                .max_early_data_size(max),
+        )
+        .build()
+        .expect("server"),
+    );
+    let (mut client, mut server) = pair(&c, &s);
+    // The ticket comes after the handshake, with the first data.
+    transfer(&mut server, &mut client, b"ticket");
+    assert!(client.negotiated().ticket_issued);
+    (c, s)
+}
+
+#[test]
+fn early_data_is_accepted_once_and_kept_apart() {
+    let (c, s) = zero_rtt_configs(4096, |b| b);
+    let (mut client, mut server) = connections(&c, &s);
+    assert_eq!(client.negotiated().version, None);
+    client
+        .writer()
+        .write_all(b"GET /index.html")
+        .expect("early write");
+    // The ClientHello, its change_cipher_spec and the early data go at
+    // once; kept to replay them below.
+    let first_flight = take_output(&mut client);
+    deliver(&mut server, &first_flight).expect("ClientHello and early data");
+    let outcome = run(&mut client, &mut server);
+    outcome.expect_complete();
+    assert!(client.negotiated().resumed && server.negotiated().resumed);
+    assert_eq!(server.negotiated().version, Some(ProtocolVersion::TLSv1_3));
+    assert!(client.negotiated().early_data_accepted);
+    assert!(server.negotiated().early_data_accepted);
+    assert_eq!(server.take_early_data(), b"GET /index.html");
+    assert_eq!(server.take_early_data(), b"", "taken once");
+    assert!(
+        read_all(&mut server).is_empty(),
+        "early data is not 1-RTT data"
+    );
+    transfer(&mut client, &mut server, b"after the handshake");
+    transfer(&mut server, &mut client, b"response");
+
+    // The same first flight again (an attacker's replay): the ClientHello
+    // is accepted as a resumption, its early data not (RFC 8446 §8).
+    let mut replayed = Connection::server(s.clone()).expect("server");
+    deliver(&mut replayed, &first_flight).expect("replayed ClientHello");
+    assert!(replayed.negotiated().resumed);
+    assert!(!replayed.negotiated().early_data_accepted);
+    assert!(replayed.take_early_data().is_empty());
+}
+
+#[test]
+fn refused_early_data_is_sent_again_after_the_handshake() {
+    // A zero anti-replay window: every ClientHello is stale.
+    let (c, s) = zero_rtt_configs(4096, |b| {
+        b.early_data_anti_replay(std::time::Duration::ZERO, 16)
+    });
+    let (mut client, mut server) = connections(&c, &s);
+    client.writer().write_all(b"GET /").expect("early write");
+    let outcome = run(&mut client, &mut server);
+    outcome.expect_complete();
+    assert!(client.negotiated().resumed);
+    assert!(!client.negotiated().early_data_accepted);
+    assert!(!server.negotiated().early_data_accepted);
+    assert!(server.take_early_data().is_empty());
+    // Sent again under the application keys once the handshake is done.
+    assert_eq!(read_all(&mut server), b"GET /");
+}
+
+#[test]
+fn early_data_beyond_the_ticket_allowance_waits_for_the_handshake() {
+    let (c, s) = zero_rtt_configs(16, |b| b);
+    let (mut client, mut server) = connections(&c, &s);
+    let data: Vec<u8> = (0..100u8).collect();
+    client.writer().write_all(&data).expect("write");
+    run(&mut client, &mut server).expect_complete();
+    assert!(server.negotiated().early_data_accepted);
+    assert_eq!(server.take_early_data(), &data[..16]);
+    assert_eq!(read_all(&mut server), &data[16..]);
+}
+
+#[test]
+fn without_early_data_on_the_client_nothing_is_sent_early() {
+    let (_, s) = zero_rtt_configs(4096, |b| b);
+    let c = Arc::new(
+        client_builder("ecdsa-p256")
+            .versions(BOTH)
+            .expect("versions")
+            .build()
+            .expect("client"),
+    );
+    let (mut client, mut server) = pair(&c, &s);
+    transfer(&mut server, &mut client, b"ticket");
+    let (mut client, mut server) = connections(&c, &s);
+    client.writer().write_all(b"GET /").expect("write");
+    run(&mut client, &mut server).expect_complete();
+    assert!(client.negotiated().resumed);
+    assert!(!server.negotiated().early_data_accepted);
+    assert_eq!(read_all(&mut server), b"GET /");
+}
+
+#[test]
+fn early_data_beyond_max_early_data_size_is_unexpected_message() {
+    let client_store = store();
+    let c = Arc::new(
+        client_builder_with(client_store.clone(), "ecdsa-p256")
+            .versions(BOTH)
+            .expect("versions")
+            .early_data(true)
+            .build()
+            .expect("client"),
+    );
+    let s = Arc::new(
+        server_builder("ecdsa-p256")
+            .versions(BOTH)
+            .expect("versions")
+            .max_early_data_size(1024)
+            .build()
+            .expect("server"),
+    );
+    let (mut client, mut server) = pair(&c, &s);
+    transfer(&mut server, &mut client, b"ticket");
+    let early_index = client_store.tls13_protector_count();
+    let (mut client, mut server) = connections(&c, &s);
+    client.writer().write_all(&[7; 1000]).expect("early write");
+    deliver(&mut server, &take_output(&mut client)).expect("1000 of 1024 bytes");
+    // A client that ignores the ticket's allowance: 100 more bytes under
+    // its early traffic key.
+    let mut early = client_store.take_tls13_protector(early_index);
+    let record = seal_record13(&mut *early, 1, 23, &[8; 100], 0);
+    let err = deliver(&mut server, &record).expect_err("over max_early_data_size");
+    assert_eq!(
+        err.alert(),
+        Some(hsmtls::msgs::enums::AlertDescription::UnexpectedMessage),
+        "{err}"
     );
 }

@@ -243,6 +243,7 @@ pub(crate) fn start(
             cached13.as_ref(),
             known_group,
             None,
+            true,
         )?)
     } else {
         None

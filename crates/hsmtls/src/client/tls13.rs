@@ -18,7 +18,7 @@ use std::time::Instant;
 use hsmtls_keys::{Digest, KeyError, KeyShare, PublicKeyAlgorithm, Secret};
 
 use crate::config::{CertifiedKey, ClientConfig};
-use crate::conn::{CommonState, Exporter, Message, Side};
+use crate::conn::{CommonState, EarlyWriter, Exporter, Message, Side};
 use crate::error::Error;
 use crate::extensions::{client_answers, was_offered, Registered};
 use crate::msgs::base::SessionId;
@@ -29,6 +29,7 @@ use crate::msgs::enums::{
 };
 use crate::msgs::ext::alpn::ProtocolNameList;
 use crate::msgs::ext::cookie::Cookie;
+use crate::msgs::ext::early_data::{EarlyDataIndication, MaxEarlyDataSize};
 use crate::msgs::ext::key_share::{
     ClientKeyShare, HelloRetryKeyShare, KeyShareEntry, ServerKeyShare,
 };
@@ -41,7 +42,8 @@ use crate::msgs::handshake::{
     ClientHello, DigitallySigned, FinishedPayload, HandshakeMessage, HandshakePayload, ServerHello,
 };
 use crate::msgs::tls13::{
-    Certificate13, CertificateEntry, CertificateRequest13, EncryptedExtensions, NewSessionTicket13,
+    Certificate13, CertificateEntry, CertificateRequest13, EncryptedExtensions, EndOfEarlyData,
+    NewSessionTicket13,
 };
 use crate::server::tls13::handle_key_update;
 use crate::session::{unix_now, ClientSession, Tls12Session, Tls13Ticket};
@@ -58,6 +60,8 @@ pub(crate) struct Offer13 {
     share: KeyShare,
     group: NamedGroup,
     psk: Option<OfferedPsk>,
+    /// 0-RTT offered (early_data sent): the ticket's max_early_data_size.
+    early_data: Option<u32>,
 }
 
 /// A resumption PSK offered in the ClientHello.
@@ -66,8 +70,9 @@ struct OfferedPsk {
     suite: &'static Tls13Suite,
 }
 
-/// Adds supported_versions, key_share, psk_key_exchange_modes and (last)
-/// a pre_shared_key with a placeholder binder; returns what was offered.
+/// Adds supported_versions, key_share, psk_key_exchange_modes, early_data
+/// (a first ClientHello, with 0-RTT on and a ticket for it) and (last) a
+/// pre_shared_key with a placeholder binder; returns what was offered.
 pub(crate) fn add_extensions(
     config: &ClientConfig,
     cx: &mut CommonState,
@@ -75,6 +80,7 @@ pub(crate) fn add_extensions(
     session: Option<&ClientSession>,
     group: Option<NamedGroup>,
     cookie: Option<&Cookie>,
+    first_hello: bool,
 ) -> Result<Offer13, Error> {
     let common = &config.common;
     let mut versions = vec![ProtocolVersion::TLSv1_3];
@@ -120,6 +126,16 @@ pub(crate) fn add_extensions(
         ExtensionType::PskKeyExchangeModes,
         &PskKeyExchangeModes(vec![PskKeyExchangeMode::PskDheKe]),
     );
+    // §4.2.10: 0-RTT only in a first ClientHello, with the ticket's
+    // allowance.
+    let early_data = psk
+        .as_ref()
+        .and_then(|(offered, _, _)| offered.session.tls13.as_ref())
+        .map(|t| t.max_early_data)
+        .filter(|&max| config.early_data && first_hello && max > 0);
+    if early_data.is_some() {
+        extensions.push_body(ExtensionType::EarlyData, &EarlyDataIndication);
+    }
     let psk = psk.map(|(offered, ticket, age)| {
         // Placeholder binder of the right length; patched after encoding.
         let placeholder = vec![0u8; offered.suite.hash.output_len()];
@@ -135,7 +151,12 @@ pub(crate) fn add_extensions(
         );
         offered
     });
-    Ok(Offer13 { share, group, psk })
+    Ok(Offer13 {
+        share,
+        group,
+        psk,
+        early_data,
+    })
 }
 
 /// Encodes the ClientHello, computing the PSK binder over its truncated
@@ -146,6 +167,7 @@ pub(crate) fn send_client_hello(
     hello: ClientHello,
     offer: &Offer13,
 ) -> Result<(), Error> {
+    let middlebox = !hello.session_id.is_empty();
     let message = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
     let Some(psk) = &offer.psk else {
         return cx.send_handshake(&message, transcript);
@@ -172,7 +194,36 @@ pub(crate) fn send_client_hello(
     let binder_key = schedule.binder_key(&cx.store, &early)?;
     let binder = schedule.verify_data(&cx.store, &binder_key, hash.as_ref())?;
     encoded[truncated + 3..].copy_from_slice(binder.as_ref());
-    cx.send_encoded_handshake(HandshakeType::ClientHello, &encoded, transcript)
+    cx.send_encoded_handshake(HandshakeType::ClientHello, &encoded, transcript)?;
+    let Some(max_early_data) = offer.early_data else {
+        return Ok(());
+    };
+    // 0-RTT (§2.3): the early traffic key over the ClientHello; §D.4: in
+    // middlebox mode the change_cipher_spec goes right after it.
+    let hello_hash = match transcript.algorithm() {
+        Some(_) => transcript.current_hash()?,
+        None => {
+            let mut h = cx.store.hasher(psk.suite.hash)?;
+            h.update(transcript.messages());
+            h.current()
+        }
+    };
+    let secret = schedule.client_early_traffic(&cx.store, &early, hello_hash.as_ref())?;
+    let protector = cx
+        .store
+        .tls13_record_protector(schedule.hash, &secret, schedule.aead)?;
+    cx.flush_flight()?;
+    if middlebox && !cx.middlebox_ccs_sent {
+        cx.send_change_cipher_spec()?;
+        cx.middlebox_ccs_sent = true;
+    }
+    cx.early_writer = Some(EarlyWriter {
+        keys: (Some(protector), 0),
+        remaining: max_early_data as usize,
+        open: true,
+        sent: Vec::new(),
+    });
+    Ok(())
 }
 
 /// What the client carries into the TLS 1.3 states.
@@ -265,6 +316,14 @@ pub(crate) fn handle_server_hello(
         Some(_) => return Err(Error::illegal("server selected a PSK not offered")),
         None => None,
     };
+    // §4.2.10: no more 0-RTT data after the ServerHello; without the PSK
+    // (or with another suite than the ticket's) the server refused it.
+    let early_data_offered = st.offer.early_data.is_some() && cx.early_writer.is_some();
+    match &mut cx.early_writer {
+        Some(w) if psk.as_ref().is_some_and(|p| p.suite.suite == suite.suite) => w.open = false,
+        Some(_) => cx.early_data_refused(),
+        None => {}
+    }
     if st.transcript.algorithm().is_none() {
         st.transcript.start_hash(&cx.store, suite.hash)?;
     }
@@ -285,8 +344,9 @@ pub(crate) fn handle_server_hello(
     // §D.4: in middlebox mode one change_cipher_spec goes before our second
     // flight (already sent before the second ClientHello after a retry).
     let middlebox = !st.client_hello.session_id.is_empty();
-    if middlebox && !st.retried {
+    if middlebox && !cx.middlebox_ccs_sent {
         cx.send_change_cipher_spec()?;
+        cx.middlebox_ccs_sent = true;
     }
     // §7.3: from here on we write under the client handshake traffic
     // secret, so an alert about the server's flight is protected as the
@@ -314,6 +374,8 @@ pub(crate) fn handle_server_hello(
                 resumed: psk.is_some(),
                 certificate_request: None,
                 offered_extensions: st.offered_extensions,
+                early_data_offered,
+                alpn_of_ticket: psk.as_ref().and_then(|p| p.session.session.alpn.clone()),
             },
         },
     ))
@@ -352,6 +414,8 @@ fn handle_hello_retry_request(
         }
         None => None,
     };
+    // §4.2.10: a retry refuses 0-RTT; the second ClientHello offers none.
+    cx.early_data_refused();
     st.transcript
         .restart_for_hello_retry(&cx.store, suite.hash)?;
     st.transcript.add(raw);
@@ -380,11 +444,14 @@ fn handle_hello_retry_request(
         session.as_ref(),
         Some(group.unwrap_or(st.offer.group)),
         cookie.as_ref(),
+        false,
     )?;
     hello2.extensions = extensions;
-    // §D.4: in middlebox mode the client's CCS goes before its second flight.
-    if !hello2.session_id.is_empty() {
+    // §D.4: in middlebox mode the client's CCS goes before its second flight
+    // (unless it went after the first ClientHello, with 0-RTT data).
+    if !hello2.session_id.is_empty() && !cx.middlebox_ccs_sent {
         cx.send_change_cipher_spec()?;
+        cx.middlebox_ccs_sent = true;
     }
     send_client_hello(cx, &mut st.transcript, hello2.clone(), &offer)?;
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
@@ -410,6 +477,10 @@ struct Handshake {
     resumed: bool,
     certificate_request: Option<CertificateRequest13>,
     offered_extensions: Registered,
+    /// The first ClientHello offered 0-RTT.
+    early_data_offered: bool,
+    /// The ALPN protocol of the resumed session (0-RTT must keep it).
+    alpn_of_ticket: Option<Vec<u8>>,
 }
 
 pub(crate) enum State {
@@ -490,6 +561,7 @@ impl ExpectEncryptedExtensions {
                 ExtensionType::ServerName => true,
                 ExtensionType::ApplicationLayerProtocolNegotiation => !common.alpn.is_empty(),
                 ExtensionType::SupportedGroups | ExtensionType::RecordSizeLimit => true,
+                ExtensionType::EarlyData => hs.early_data_offered,
                 _ => was_offered(&hs.offered_extensions, typ),
             };
             if !allowed {
@@ -509,6 +581,25 @@ impl ExpectEncryptedExtensions {
             }
         }
         client_answers(&hs.offered_extensions, &ee.extensions, &mut cx.info)?;
+        // §4.2.10: the server took the 0-RTT data, or it goes again after
+        // the handshake.
+        if ee
+            .extensions
+            .get::<EarlyDataIndication>(ExtensionType::EarlyData)?
+            .is_some()
+        {
+            if cx.early_writer.is_none() {
+                return Err(Error::illegal("early data accepted but not sent"));
+            }
+            if cx.info.alpn_protocol != hs.alpn_of_ticket {
+                return Err(Error::illegal(
+                    "early data accepted with another ALPN protocol than the ticket's",
+                ));
+            }
+            cx.info.early_data_accepted = true;
+        } else {
+            cx.early_data_refused();
+        }
         hs.transcript.add(&raw);
         Ok(if hs.resumed {
             State::ExpectFinished(ExpectFinished { hs })
@@ -654,6 +745,21 @@ impl ExpectFinished {
         let server_finished_hash = hs.transcript.current_hash()?;
         let app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
 
+        // §4.5: accepted 0-RTT data ends with EndOfEarlyData, under the
+        // early traffic key.
+        if cx.info.early_data_accepted && cx.early_writer.is_some() {
+            cx.with_early_keys(|cx| {
+                cx.send_handshake(
+                    &HandshakeMessage {
+                        typ: HandshakeType::EndOfEarlyData,
+                        payload: HandshakePayload::Unknown(EndOfEarlyData.get_encoding()),
+                    },
+                    &mut hs.transcript,
+                )?;
+                cx.flush_flight()
+            })?;
+            cx.early_writer = None;
+        }
         // Our flight, under the client handshake traffic secret.
         if let Some(request) = hs.certificate_request.take() {
             send_client_certificate(cx, &mut hs, &request)?;
@@ -808,6 +914,11 @@ impl Traffic {
             .info
             .cipher_suite
             .ok_or(Error::InvalidState("no suite"))?;
+        // §4.6.1: a ticket good for 0-RTT says how much.
+        let max_early_data = ticket
+            .extensions
+            .get::<MaxEarlyDataSize>(ExtensionType::EarlyData)?
+            .map_or(0, |m| m.0);
         let schedule = self.keys.schedule;
         if let Resumption::Pending {
             master,
@@ -839,6 +950,7 @@ impl Traffic {
                     age_add: ticket.age_add,
                     received: Instant::now(),
                     group: cx.info.group,
+                    max_early_data,
                 }),
             },
         );

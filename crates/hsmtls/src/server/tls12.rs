@@ -421,15 +421,15 @@ fn find_session(
             // handshake, not an error.
             if let Ok((master, state)) = config.common.store.ticket_open(&ticketer.key, ticket) {
                 if let Some(state) = TicketState::decode(&state) {
-                    if unix_now().saturating_sub(state.created) <= u64::from(ticketer.lifetime) {
+                    if unix_now().saturating_sub(state.created()) <= u64::from(ticketer.lifetime) {
                         found = Some((
                             Arc::new(Tls12Session {
                                 suite: state.suite,
                                 master: Arc::new(master),
                                 extended_master_secret: state.extended_master_secret,
+                                created: state.created(),
                                 alpn: state.alpn,
                                 peer_certificates: state.peer_certificates,
-                                created: state.created,
                             }),
                             hello.session_id,
                         ));
@@ -895,13 +895,10 @@ fn emit_new_session_ticket(
     let Some(ticketer) = &hs.config.ticketer else {
         return Ok(());
     };
-    let state = TicketState {
-        suite: hs.suite.suite,
-        extended_master_secret: hs.extended_master_secret,
-        created: unix_now(),
-        alpn: cx.info.alpn_protocol.clone(),
-        peer_certificates: cx.info.peer_certificates.clone(),
-    };
+    let mut state = TicketState::new(hs.suite.suite);
+    state.extended_master_secret = hs.extended_master_secret;
+    state.alpn = cx.info.alpn_protocol.clone();
+    state.peer_certificates = cx.info.peer_certificates.clone();
     let ticket = cx
         .store
         .ticket_seal(&ticketer.key, &pending.master, &state.encode())?;

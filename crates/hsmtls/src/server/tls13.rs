@@ -28,6 +28,7 @@ use crate::msgs::enums::{
 };
 use crate::msgs::ext::alpn::ProtocolNameList;
 use crate::msgs::ext::cookie::Cookie;
+use crate::msgs::ext::early_data::{EarlyDataIndication, MaxEarlyDataSize};
 use crate::msgs::ext::key_share::{
     ClientKeyShare, HelloRetryKeyShare, KeyShareEntry, ServerKeyShare,
 };
@@ -43,10 +44,10 @@ use crate::msgs::handshake::{
     HELLO_RETRY_REQUEST_RANDOM,
 };
 use crate::msgs::tls13::{
-    Certificate13, CertificateEntry, CertificateRequest13, EncryptedExtensions, KeyUpdate,
-    NewSessionTicket13,
+    Certificate13, CertificateEntry, CertificateRequest13, EncryptedExtensions, EndOfEarlyData,
+    KeyUpdate, NewSessionTicket13,
 };
-use crate::session::{unix_now, TicketState};
+use crate::session::{unix_now, unix_now_ms, TicketState};
 use crate::suites::{tls13_key_exchange_group, tls13_signature_algorithm, Tls13Suite};
 use crate::tls13::{
     self, certificate_verify_message, ct_eq, decode_body, HandshakeTrafficSecrets, MasterSecret,
@@ -62,6 +63,7 @@ const MAX_SKIPPED_EARLY_DATA: usize = 16384 + 16 * 256;
 
 pub(crate) enum State {
     ExpectClientHello2(ExpectClientHello2),
+    ExpectEndOfEarlyData(ExpectEndOfEarlyData),
     ExpectCertificate(ExpectCertificate),
     ExpectCertificateVerify(ExpectCertificateVerify),
     ExpectFinished(ExpectFinished),
@@ -77,6 +79,7 @@ impl State {
         }
         match self {
             Self::ExpectClientHello2(s) => s.handle(cx, m),
+            Self::ExpectEndOfEarlyData(s) => s.handle(cx, m),
             Self::ExpectCertificate(s) => s.handle(cx, m),
             Self::ExpectCertificateVerify(s) => s.handle(cx, m),
             Self::ExpectFinished(s) => s.handle(cx, m),
@@ -161,8 +164,13 @@ pub(crate) struct Retry {
 
 /// A resumption accepted by PSK.
 struct Resumed {
-    psk: Secret,
     state: TicketState,
+    /// The Early Secret from the PSK (made for the binder check).
+    early: tls13::EarlySecret,
+    /// The client's view of the ticket's age, milliseconds (§4.2.11.1).
+    client_age_ms: u32,
+    /// The first binder, which names this ClientHello for anti-replay.
+    binder: Vec<u8>,
 }
 
 /// Handles a ClientHello that offers TLS 1.3.
@@ -191,11 +199,9 @@ pub(crate) fn handle_client_hello(
     }
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
     cx.info.secure_renegotiation = false;
-    // 0-RTT is not accepted (no early_data in EncryptedExtensions): the
-    // client's early records are skipped, RFC 8446 §4.2.10.
-    if retry.is_none() && ext.contains(ExtensionType::EarlyData) {
-        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA;
-    }
+    // 0-RTT offered: accepted below, or else the client's early records
+    // are skipped (RFC 8446 §4.2.10; after a retry the client sends none).
+    let early_data_offered = retry.is_none() && ext.contains(ExtensionType::EarlyData);
     if let Some(list) = ext.get::<ServerNameList>(ExtensionType::ServerName)? {
         cx.info.server_name = list.host_name().map(str::to_owned);
     }
@@ -289,9 +295,31 @@ pub(crate) fn handle_client_hello(
         })?;
 
     transcript.add(raw);
-    // key_share before supported_versions, as in RFC 8448's traces (any
-    // order is legal; this one lets tests/rfc8448.rs compare bytes).
+    // §4.2.10: early data is accepted only on the first identity's ticket,
+    // issued for 0-RTT, with the suite and ALPN protocol it was issued
+    // under, from a fresh ClientHello not seen before (§8).
+    let early_data_accepted = early_data_offered
+        && resumed
+            .as_ref()
+            .is_some_and(|r| accept_early_data(&config, r, suite, alpn.as_ref()).is_ok());
+    let client_early_traffic = match (&resumed, early_data_accepted) {
+        (Some(r), true) => {
+            let hello_hash = transcript.current_hash()?;
+            Some(schedule.client_early_traffic(&cx.store, &r.early, hello_hash.as_ref())?)
+        }
+        _ => None,
+    };
+    if early_data_offered && !early_data_accepted {
+        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA;
+    }
+    cx.info.early_data_accepted = early_data_accepted;
+    // pre_shared_key, key_share, supported_versions: the order of RFC
+    // 8448's traces (any order is legal; this one lets tests/rfc8448.rs
+    // compare bytes).
     let mut extensions = Extensions::new();
+    if resumed.is_some() {
+        extensions.push_body(ExtensionType::PreSharedKey, &SelectedPsk(0));
+    }
     extensions.push_body(
         ExtensionType::KeyShare,
         &ServerKeyShare(KeyShareEntry {
@@ -303,9 +331,6 @@ pub(crate) fn handle_client_hello(
         ExtensionType::SupportedVersions,
         &ServerSupportedVersion(ProtocolVersion::TLSv1_3),
     );
-    if resumed.is_some() {
-        extensions.push_body(ExtensionType::PreSharedKey, &SelectedPsk(0));
-    }
     let server_hello = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random: cx.hello_random()?,
@@ -344,14 +369,23 @@ pub(crate) fn handle_client_hello(
         cx.info.peer_certificates = r.state.peer_certificates.clone();
     }
 
-    let early = schedule.early(&cx.store, resumed.as_ref().map(|r| &r.psk))?;
+    let is_resumption = resumed.is_some();
+    let (early, ticket_state) = match resumed {
+        Some(r) => (r.early, Some(r.state)),
+        None => (schedule.early(&cx.store, None)?, None),
+    };
     let handshake_secret = schedule.handshake(&cx.store, early, Some(&shared))?;
     drop(shared);
     let hello_hash = transcript.current_hash()?;
     let secrets = schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
     cx.flush_flight()?;
     tls13::install(cx, schedule, &secrets.server, true)?;
-    tls13::install(cx, schedule, &secrets.client, false)?;
+    // With 0-RTT the client's early data comes first, under its early
+    // traffic key, up to its EndOfEarlyData.
+    match &client_early_traffic {
+        Some(early) => tls13::install(cx, schedule, early, false)?,
+        None => tls13::install(cx, schedule, &secrets.client, false)?,
+    }
 
     // EncryptedExtensions (§4.3.1): the hook's first, then the registered
     // extensions' answers, then ours.
@@ -375,8 +409,13 @@ pub(crate) fn handle_client_hello(
             &ProtocolNameList(vec![p.clone()]),
         );
     }
-    if cx.info.server_name.is_some() && resumed.is_none() {
+    // The server name acknowledged also on resumption (TLS 1.3 moved it
+    // to EncryptedExtensions; NSS and OpenSSL send it there too).
+    if cx.info.server_name.is_some() {
         ee.push(ExtensionType::ServerName, Vec::new());
+    }
+    if early_data_accepted {
+        ee.push_body(ExtensionType::EarlyData, &EarlyDataIndication);
     }
     if let Some(typ) = ee.first_duplicate() {
         return Err(Error::InvalidState(match typ {
@@ -394,7 +433,7 @@ pub(crate) fn handle_client_hello(
         &EncryptedExtensions { extensions: ee },
     )?;
 
-    let request_client_cert = resumed.is_none() && config.client_auth != ClientAuth::Off;
+    let request_client_cert = !is_resumption && config.client_auth != ClientAuth::Off;
     if request_client_cert {
         // §4.3.2: context empty during the handshake; the schemes we accept.
         let mut extensions = Extensions::new();
@@ -464,6 +503,10 @@ pub(crate) fn handle_client_hello(
     tls13::install(cx, schedule, &app.server, true)?;
     transcript.drop_buffer();
 
+    let early_data_allowed = ticket_state
+        .as_ref()
+        .filter(|_| early_data_accepted)
+        .map(|t| t.max_early_data as usize);
     let hs = Handshake {
         config,
         transcript,
@@ -471,8 +514,12 @@ pub(crate) fn handle_client_hello(
         secrets,
         master,
         app,
-        ticket_state: resumed.map(|r| r.state),
+        ticket_state,
     };
+    if let Some(allowed) = early_data_allowed {
+        cx.early_data_allowed = Some(allowed);
+        return Ok(State::ExpectEndOfEarlyData(ExpectEndOfEarlyData { hs }));
+    }
     Ok(if request_client_cert {
         State::ExpectCertificate(ExpectCertificate { hs })
     } else {
@@ -651,7 +698,7 @@ fn find_psk(
         return Ok(None);
     };
     if crate::suites::tls13_suite(state.suite).map(|s| s.hash) != Some(suite.hash)
-        || unix_now().saturating_sub(state.created) > u64::from(ticketer.lifetime)
+        || unix_now().saturating_sub(state.created()) > u64::from(ticketer.lifetime)
     {
         return Ok(None);
     }
@@ -662,6 +709,7 @@ fn find_psk(
         .ok_or(Error::illegal("binders longer than the ClientHello"))?;
     let hash = transcript.hash_with(&raw[..truncated_len])?;
     let early = schedule.early(&cx.store, Some(&psk))?;
+    drop(psk);
     let binder_key = schedule.binder_key(&cx.store, &early)?;
     let expected = schedule.verify_data(&cx.store, &binder_key, hash.as_ref())?;
     let received = offered
@@ -672,7 +720,42 @@ fn find_psk(
     if !ct_eq(expected.as_ref(), received) {
         return Err(Error::DecryptError("PSK binder"));
     }
-    Ok(Some(Resumed { psk, state }))
+    Ok(Some(Resumed {
+        client_age_ms: identity.obfuscated_ticket_age.wrapping_sub(state.age_add),
+        state,
+        early,
+        binder: received.to_vec(),
+    }))
+}
+
+/// Whether the early data of a resumption may be accepted (RFC 8446
+/// §4.2.10, §8): 0-RTT on in this configuration and in the ticket, the
+/// ticket's suite and ALPN protocol, and the anti-replay record's consent
+/// (which records this ClientHello).
+fn accept_early_data(
+    config: &ServerConfig,
+    resumed: &Resumed,
+    suite: &'static Tls13Suite,
+    alpn: Option<&Vec<u8>>,
+) -> Result<(), &'static str> {
+    let Some(anti_replay) = &config.anti_replay else {
+        return Err("0-RTT off");
+    };
+    let ticket = &resumed.state;
+    if config.max_early_data == 0 || ticket.max_early_data == 0 {
+        return Err("ticket without early data");
+    }
+    if ticket.suite != suite.suite || ticket.alpn.as_ref() != alpn {
+        return Err("suite or ALPN differs from the ticket's");
+    }
+    anti_replay
+        .admit(
+            &resumed.binder,
+            resumed.client_age_ms,
+            ticket.created_ms,
+            unix_now_ms(),
+        )
+        .map_err(|_| "anti-replay")
 }
 
 /// Everything the server carries after its flight.
@@ -684,6 +767,28 @@ struct Handshake {
     master: MasterSecret,
     app: tls13::ApplicationSecrets,
     ticket_state: Option<TicketState>,
+}
+
+/// RFC 8446 §4.5: accepted 0-RTT data (application records, taken by
+/// the connection up to the ticket's max_early_data_size) until the
+/// client's EndOfEarlyData, under its early traffic key.
+pub(crate) struct ExpectEndOfEarlyData {
+    hs: Handshake,
+}
+
+impl ExpectEndOfEarlyData {
+    fn handle(self, cx: &mut CommonState, m: Message<'_>) -> Result<State, Error> {
+        let (EndOfEarlyData, raw): (EndOfEarlyData, _) =
+            decode_body(&m, HandshakeType::EndOfEarlyData, "EndOfEarlyData")?;
+        let mut hs = self.hs;
+        hs.transcript.add(&raw);
+        cx.early_data_allowed = None;
+        tls13::install(cx, hs.schedule, &hs.secrets.client, false)?;
+        Ok(State::ExpectFinished(ExpectFinished {
+            hs,
+            _client_verified: None,
+        }))
+    }
 }
 
 pub(crate) struct ExpectCertificate {
@@ -819,11 +924,19 @@ impl ExpectFinished {
         // The resumption master secret only serves tickets: a server that
         // issues none (no ticketer, or a store that cannot seal one) does
         // not derive it.
-        if hs.config.ticketer.is_some() {
+        let (after_full, after_resumption) = hs.config.tls13_tickets;
+        let tickets = if cx.info.resumed {
+            after_resumption
+        } else {
+            after_full
+        };
+        if hs.config.ticketer.is_some() && tickets > 0 {
             let client_finished_hash = hs.transcript.current_hash()?;
             let resumption_master =
                 schedule.resumption_master(&cx.store, &hs.master, client_finished_hash.as_ref())?;
-            send_new_session_ticket(cx, &hs, &resumption_master)?;
+            for _ in 0..tickets {
+                send_new_session_ticket(cx, &hs, &resumption_master)?;
+            }
         }
         cx.exporter = Some(Exporter::Tls13 {
             exporter_master: hs.app.exporter,
@@ -854,28 +967,36 @@ fn send_new_session_ticket(
     let psk = hs
         .schedule
         .ticket_psk(&cx.store, resumption_master, &nonce)?;
-    let state = TicketState {
-        suite: cx
-            .info
-            .cipher_suite
-            .ok_or(Error::InvalidState("no suite"))?,
-        extended_master_secret: true,
-        created: unix_now(),
-        alpn: cx.info.alpn_protocol.clone(),
-        peer_certificates: match &hs.ticket_state {
-            Some(s) => s.peer_certificates.clone(),
-            None => cx.info.peer_certificates.clone(),
-        },
-    };
-    let ticket = cx.store.ticket_seal(&ticketer.key, &psk, &state.encode())?;
     let mut age_add = [0u8; 4];
     cx.store.random(RandomLevel::Nonce, &mut age_add)?;
+    let mut state = TicketState::new(
+        cx.info
+            .cipher_suite
+            .ok_or(Error::InvalidState("no suite"))?,
+    );
+    state.extended_master_secret = true;
+    state.alpn = cx.info.alpn_protocol.clone();
+    state.peer_certificates = match &hs.ticket_state {
+        Some(s) => s.peer_certificates.clone(),
+        None => cx.info.peer_certificates.clone(),
+    };
+    state.age_add = u32::from_be_bytes(age_add);
+    state.max_early_data = hs.config.max_early_data;
+    let ticket = cx.store.ticket_seal(&ticketer.key, &psk, &state.encode())?;
+    // §4.6.1: a ticket good for 0-RTT says how much.
+    let mut extensions = Extensions::new();
+    if state.max_early_data > 0 {
+        extensions.push_body(
+            ExtensionType::EarlyData,
+            &MaxEarlyDataSize(state.max_early_data),
+        );
+    }
     let message = NewSessionTicket13 {
         lifetime: ticketer.lifetime.min(604_800),
-        age_add: u32::from_be_bytes(age_add),
+        age_add: state.age_add,
         nonce: nonce.to_vec(),
         ticket,
-        extensions: Extensions::new(),
+        extensions,
     };
     tls13::send_post_handshake(cx, HandshakeType::NewSessionTicket, &message)?;
     cx.info.ticket_issued = true;
