@@ -1089,6 +1089,29 @@ impl Pkcs11Store {
         Ok((KeyShare::new(Box::new(object), group), public))
     }
 
+    /// A TLS 1.3 secret (a PSK, a stage of the key schedule) from its
+    /// value, created in the token as a session object, sensitive and not
+    /// extractable, usable for `CKM_HKDF_DERIVE`.
+    ///
+    /// **For known-answer tests only** (RFC 8448 §4 replayed on a token:
+    /// the trace's resumption PSK): a real handshake never brings a secret
+    /// into the store from outside. Other usages are `Unsupported`.
+    pub fn import_secret(&self, usage: SecretUsage, value: &[u8]) -> Result<Secret, KeyError> {
+        if usage != SecretUsage::Tls13 {
+            return Err(KeyError::Unsupported("importing a secret of this usage"));
+        }
+        let mut template = secret_template(sys::CKK_GENERIC_SECRET, true);
+        template.push(Attr::bool(sys::CKA_DERIVE, true));
+        template.push(Attr::bytes(sys::CKA_VALUE, value));
+        let session = self.token.session().map_err(store_err)?;
+        let handle = self
+            .token
+            .module
+            .create_object(session.handle, &template)
+            .map_err(store_err)?;
+        Ok(self.token_secret(usage, handle, ObjectKind::Tls13Secret))
+    }
+
     /// Generates an EC signing key pair in the token (session objects,
     /// the private half sensitive and not extractable), labelled `label`
     /// with `CKA_ID` `id`.

@@ -1,5 +1,6 @@
-//! RFC 8448 §3 ("Simple 1-RTT Handshake") and §5 ("HelloRetryRequest")
-//! replayed on hsmtls-token in strict mode: the same server replays as
+//! RFC 8448 §3 ("Simple 1-RTT Handshake"), §4 ("Resumed 0-RTT
+//! Handshake") and §5 ("HelloRetryRequest") replayed on hsmtls-token in
+//! strict mode: the same server replays as
 //! `crates/hsmtls/tests/rfc8448.rs` on the software store (the vectors and
 //! the replays are shared, see `crates/hsmtls/tests/shared/`), with the
 //! trace's x25519 (§3) or P-256 (§5) private key imported into the token
@@ -12,10 +13,16 @@
 //! EncryptedExtensions..Finished record, the application data and
 //! close_notify records it produces equal the trace's byte for byte, and
 //! it accepts the trace's client Finished, application data and
-//! close_notify. For §5 the retry transcript (message_hash of the first
-//! ClientHello) runs through the token's digest and key schedule.
+//! close_notify. For §4 the trace's PSK is imported into the token too
+//! (`Pkcs11Store::import_secret`, known-answer tests only): the binder,
+//! the early traffic key that opens the trace's 0-RTT data and the rest of
+//! the schedule are the token's. For §5 the retry transcript (message_hash
+//! of the first ClientHello) runs through the token's digest and key
+//! schedule.
 
 mod common;
+#[path = "../../hsmtls/tests/shared/rfc8448_resumed.rs"]
+mod resumed;
 #[path = "../../hsmtls/tests/shared/rfc8448_retry.rs"]
 mod retry;
 #[path = "../../hsmtls/tests/shared/rfc8448_simple.rs"]
@@ -23,7 +30,7 @@ mod simple;
 
 use std::sync::Arc;
 
-use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey};
+use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey, SecretUsage};
 use hsmtls_pkcs11::Pkcs11Store;
 use simple::{replay_simple_1rtt_server, trace_server, unhex, Tickets, SERVER_X25519_PRIVATE};
 
@@ -85,6 +92,40 @@ fn hello_retry_server_on_hsmtls_token() {
         retry::replay_hello_retry_server(retry::retry_trace_server(
             inner,
             share,
+            key,
+            Tickets::Placeholder,
+        ));
+    }
+    assert_eq!(
+        store.session_object_count().expect("object count"),
+        baseline,
+        "session objects left behind in the token"
+    );
+}
+
+#[test]
+fn resumed_0rtt_server_on_hsmtls_token() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store =
+        Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
+    assert!(store.relaxations().is_empty(), "strict: nothing relaxed");
+    let baseline = store.session_object_count().expect("object count");
+    {
+        let share = store
+            .import_key_share(
+                KeyExchangeGroup::X25519,
+                &unhex(resumed::SERVER_X25519_PRIVATE),
+            )
+            .expect("the trace's x25519 key into the token");
+        let psk = store
+            .import_secret(SecretUsage::Tls13, &unhex(resumed::PSK))
+            .expect("the trace's PSK into the token");
+        let key = rsa_key(&store);
+        let inner: Arc<dyn KeyStore> = store.clone();
+        resumed::replay_resumed_0rtt_server(resumed::resumed_trace_server(
+            inner,
+            share,
+            psk,
             key,
             Tickets::Placeholder,
         ));

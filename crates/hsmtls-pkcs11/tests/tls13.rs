@@ -324,6 +324,60 @@ fn token_client_tls13_resumption() {
         .is_err());
 }
 
+/// 0-RTT with the client on the token: the resumption PSK, the binder
+/// key and the client early traffic secret stay in the token (the
+/// key-isolation check covers them); the early data is accepted once.
+#[test]
+fn token_client_tls13_early_data() {
+    let _guard = TOKEN.lock().unwrap_or_else(|e| e.into_inner());
+    let store = open_token();
+    let soft = Arc::new(SoftStore::new());
+    let side = Arc::new(Auditing::new(store.clone()));
+    let kind = "ecdsa-p256";
+    let ca = read(kind, "ca.der");
+    let server = Arc::new(
+        ServerConfig::builder(soft.clone())
+            .versions(ONLY13)
+            .unwrap()
+            .certificate(certified(&Keys::Soft(&soft), kind, "server"))
+            .max_early_data_size(4096)
+            .build()
+            .unwrap(),
+    );
+    let client = Arc::new(
+        ClientConfig::builder(side.clone())
+            .versions(ONLY13)
+            .unwrap()
+            .root_certificates(vec![ca])
+            .early_data(true)
+            .build()
+            .unwrap(),
+    );
+    let run = |early: &[u8]| {
+        let mut c = Connection::client(client.clone(), "localhost").unwrap();
+        let mut s = Connection::server(server.clone()).unwrap();
+        c.writer().write_all(early).unwrap();
+        for _ in 0..10 {
+            pump(&mut c, &mut s);
+            pump(&mut s, &mut c);
+        }
+        assert!(!c.is_handshaking() && !s.is_handshaking(), "handshake");
+        data(&mut s, &mut c, b"a ticket rides along");
+        (c, s)
+    };
+    // Full handshake: the early write waits and goes as 1-RTT data.
+    let (c, mut s) = run(b"first");
+    assert!(!c.negotiated().resumed && !c.negotiated().early_data_accepted);
+    let mut got = [0u8; 5];
+    s.reader().read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"first");
+    // Resumption: 0-RTT under the token's early traffic key.
+    let (c, mut s) = run(b"GET /meter/reading");
+    assert!(c.negotiated().resumed && c.negotiated().early_data_accepted);
+    assert_eq!(s.take_early_data(), b"GET /meter/reading");
+    check_isolation13(&side.audits(), "TLS 1.3 0-RTT, token client");
+}
+
 /// NSS softoken in strict mode, both roles against the software store.
 #[test]
 fn nss_tls13_handshakes() {

@@ -55,12 +55,15 @@
 //!   hsmtls server accepts (client Finished, application data, close_notify).
 //!   Nor could a client accept the trace's certificate: it expired on
 //!   2026-07-30, has a 1024-bit RSA key and no subjectAltName.
-//! - §4 (resumption, 0-RTT): only its key schedule, in
-//!   `resumption_binder_key_schedule` (§3's resumption master secret, the
-//!   ticket PSK, the PSK early secret, the binder key and the PSK binder
-//!   over the trace's ClientHello, byte for byte); no hsmtls server can
-//!   open the trace's ticket (sealed under the trace server's own key), and
-//!   hsmtls accepts no 0-RTT data.
+//! - §4's client side, for §3's reasons.
+//!
+//! `resumed_0rtt_server`: §4 ("Resumed 0-RTT Handshake") as a server
+//! replay — the trace's ticket opened by the trace store (its PSK imported,
+//! test-only), the binder checked, the early data accepted; the
+//! ServerHello, the protected EncryptedExtensions and Finished, the
+//! application data and close_notify records byte for byte (see
+//! `shared/rfc8448_resumed.rs`). `resumption_binder_key_schedule` checks
+//! §4's key schedule up to the binder stage by stage.
 //!
 //! `hello_retry_server`: §5 ("HelloRetryRequest") as a server replay — the
 //! HelloRetryRequest (with the trace's cookie, given through
@@ -77,6 +80,8 @@
 //! for byte.
 
 mod common;
+#[path = "shared/rfc8448_resumed.rs"]
+mod resumed;
 #[path = "shared/rfc8448_retry.rs"]
 mod retry;
 #[path = "shared/rfc8448_simple.rs"]
@@ -284,6 +289,32 @@ fn simple_1rtt_server() {
     replay_simple_1rtt_server(trace_server(soft, share, key, Tickets::Store));
 }
 
+// ---------------------------------------------------------------- §4 replay
+
+#[test]
+fn resumed_0rtt_server() {
+    let soft = Arc::new(SoftStore::new());
+    let share = soft
+        .import_key_share(
+            KeyExchangeGroup::X25519,
+            &unhex(resumed::SERVER_X25519_PRIVATE),
+        )
+        .expect("the trace's x25519 key");
+    let psk = soft
+        .import_secret(SecretUsage::Tls13, &unhex(resumed::PSK))
+        .expect("the trace's PSK");
+    let key = soft
+        .import_private_key(&common::pki("rsa2048", "server.key"))
+        .expect("RSA key");
+    resumed::replay_resumed_0rtt_server(resumed::resumed_trace_server(
+        soft,
+        share,
+        psk,
+        key,
+        Tickets::Store,
+    ));
+}
+
 // ---------------------------------------------------------------- §5
 
 /// The trace's §5 server on the software store.
@@ -357,44 +388,13 @@ const CLIENT_FINISHED: &str = "14 00 00 20 a8 ec 43 6d 67 76 34 ae 52 5a
     c1 fc eb e1 1a 03 9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce
     61";
 
-/// RFC 8448 §4 ("Resumed 0-RTT Handshake"), {client} send handshake
-/// record: payload (512 octets), the ClientHello with its PSK binder (the
-/// last 32 octets).
-const RESUMPTION_CLIENT_HELLO: &str = "01 00 01 fc 03 03 1b c3 ce b6 bb e3 9c ff
-    93 83 55 b5 a5 0a db 6d b2 1b 7a 6a f6 49 d7 b4 bc 41 9d 78 76
-    48 7d 95 00 00 06 13 01 13 03 13 02 01 00 01 cd 00 00 00 0b 00
-    09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00 12
-    00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 33 00
-    26 00 24 00 1d 00 20 e4 ff b6 8a c0 5f 8d 96 c9 9d a2 66 98 34
-    6c 6b e1 64 82 ba dd da fe 05 1a 66 b4 f1 8d 66 8f 0b 00 2a 00
-    00 00 2b 00 03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03 02
-    03 08 04 08 05 08 06 04 01 05 01 06 01 02 01 04 02 05 02 06 02
-    02 02 00 2d 00 02 01 01 00 1c 00 02 40 01 00 15 00 57 00 00 00
-    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-    00 29 00 dd 00 b8 00 b2 2c 03 5d 82 93 59 ee 5f f7 af 4e c9 00
-    00 00 00 26 2a 64 94 dc 48 6d 2c 8a 34 cb 33 fa 90 bf 1b 00 70
-    ad 3c 49 88 83 c9 36 7c 09 a2 be 78 5a bc 55 cd 22 60 97 a3 a9
-    82 11 72 83 f8 2a 03 a1 43 ef d3 ff 5d d3 6d 64 e8 61 be 7f d6
-    1d 28 27 db 27 9c ce 14 50 77 d4 54 a3 66 4d 4e 6d a4 d2 9e e0
-    37 25 a6 a4 da fc d0 fc 67 d2 ae a7 05 29 51 3e 3d a2 67 7f a5
-    90 6c 5b 3f 7d 8f 92 f2 28 bd a4 0d da 72 14 70 f9 fb f2 97 b5
-    ae a6 17 64 6f ac 5c 03 27 2e 97 07 27 c6 21 a7 91 41 ef 5f 7d
-    e6 50 5e 5b fb c3 88 e9 33 43 69 40 93 93 4a e4 d3 57 fa d6 aa
-    cb 00 21 20 3a dd 4f b2 d8 fd f8 22 a0 ca 3c f7 67 8e f5 e8 8d
-    ae 99 01 41 c5 92 4d 57 bb 6f a3 1b 9e 5f 9d";
-
 /// §3's resumption master secret, §4's PSK (ticket nonce 00 00), early
 /// secret, binder key and the PSK binder over the §4 ClientHello truncated
 /// before its binders (RFC 8446 §4.2.11.2), through the store operations
 /// `crates/hsmtls/src/tls13.rs` calls (`resumption_master`, `ticket_psk`,
 /// `early`, `binder_key`, `verify_data`). The binder is compared byte for
-/// byte, with the trace's and with the one inside its ClientHello. The
-/// §4 handshake itself (an hsmtls server resuming the trace's ticket) is
-/// not replayed: the ticket is sealed under the trace server's own ticket
-/// key, which the trace does not give.
+/// byte, with the trace's and with the one inside its ClientHello. The §4
+/// handshake itself is `resumed_0rtt_server`.
 #[test]
 fn resumption_binder_key_schedule() {
     let store = SoftStore::new();
@@ -462,7 +462,7 @@ fn resumption_binder_key_schedule() {
         "69fe131a3bbad5d63c64eebcc30e395b9d8107726a13d074e389dbc8a4e47256",
         "binder key",
     );
-    let hello = unhex(RESUMPTION_CLIENT_HELLO);
+    let hello = unhex(resumed::CLIENT_HELLO_RECORD)[5..].to_vec();
     assert_eq!(hello.len(), 512);
     // The binders list: 2-octet length 0x0021, 1-octet length 0x20, 32 octets.
     let (truncated, binders) = hello.split_at(hello.len() - 2 - 1 - 32);

@@ -226,8 +226,10 @@ pub fn retry_trace_server(
         group: KeyExchangeGroup::Secp256r1,
         named_group: NamedGroup::secp256r1,
         share,
-        certificate_verify: (input, unhex(CERTIFICATE_VERIFY)[8..].to_vec()),
+        certificate_verify: Some((input, unhex(CERTIFICATE_VERIFY)[8..].to_vec())),
         hook,
+        ticket: None,
+        configure: |b| b,
     };
     trace_server_with(inner, trace, key, tickets)
 }

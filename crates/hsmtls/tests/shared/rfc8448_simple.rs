@@ -21,7 +21,7 @@ use hsmtls::keys::{
 use hsmtls::msgs::enums::{
     CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
-use hsmtls::{CertifiedKey, Connection, Error, ServerConfig, Side};
+use hsmtls::{CertifiedKey, Connection, Error, ServerConfig, ServerConfigBuilder, Side};
 
 /// Hex digits to bytes; spaces and line breaks (the RFC's layout) are
 /// skipped.
@@ -248,6 +248,8 @@ pub struct TraceStore {
     group: KeyExchangeGroup,
     /// (message to sign, signature), once.
     signature: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
+    /// The trace's ticket, which the store under test cannot open (§4).
+    ticket: Mutex<Option<TraceTicket>>,
     /// Issue a placeholder ticket instead of the inner store's (see
     /// [`Tickets::Placeholder`]).
     placeholder_tickets: bool,
@@ -340,6 +342,10 @@ impl KeyStore for TraceStore {
         self.inner.ticket_seal(key, secret, state)
     }
     fn ticket_open(&self, key: &TicketKey, ticket: &[u8]) -> Result<(Secret, Vec<u8>), KeyError> {
+        if let Some(trace) = self.ticket.lock().unwrap().take() {
+            assert!(ticket == trace.ticket, "the trace's ticket");
+            return Ok((trace.psk, trace.state));
+        }
         if self.placeholder_tickets {
             return Err(KeyError::BadTicket);
         }
@@ -387,15 +393,28 @@ pub fn simple_trace_hook() -> TraceHook {
     }
 }
 
+/// A ticket of the trace's server, sealed under its own key: what opening
+/// it gives (the resumption PSK, imported into the store under test, and
+/// the engine's state for it).
+#[derive(Debug)]
+pub struct TraceTicket {
+    pub ticket: Vec<u8>,
+    pub psk: Secret,
+    pub state: Vec<u8>,
+}
+
 /// One trace's server: the group of its key share, the share (imported
 /// into the store under test), the CertificateVerify input and signature
-/// it expects, and its hook.
+/// it expects (none on resumption), its hook, the ticket it resumes and
+/// the configuration beyond the defaults.
 pub struct TraceServer {
     pub group: KeyExchangeGroup,
     pub named_group: NamedGroup,
     pub share: (KeyShare, Vec<u8>),
-    pub certificate_verify: (Vec<u8>, Vec<u8>),
+    pub certificate_verify: Option<(Vec<u8>, Vec<u8>)>,
     pub hook: TraceHook,
+    pub ticket: Option<TraceTicket>,
+    pub configure: fn(ServerConfigBuilder) -> ServerConfigBuilder,
 }
 
 /// An hsmtls server on `inner` playing the trace's server: `key` is a
@@ -413,12 +432,14 @@ pub fn trace_server_with(
         inner,
         share: Mutex::new(Some(trace.share)),
         group: trace.group,
-        signature: Mutex::new(Some(trace.certificate_verify)),
+        signature: Mutex::new(trace.certificate_verify),
+        ticket: Mutex::new(trace.ticket),
         placeholder_tickets: tickets == Tickets::Placeholder,
     });
     let certified =
         CertifiedKey::new(vec![trace_certificate_der()], Arc::new(key)).expect("certified key");
-    let config = ServerConfig::builder(store)
+    let builder = ServerConfig::builder(store);
+    let config = (trace.configure)(builder)
         .certificate(certified)
         .versions(&[ProtocolVersion::TLSv1_3])
         .expect("TLS 1.3")
@@ -451,8 +472,10 @@ pub fn trace_server(
         group: KeyExchangeGroup::X25519,
         named_group: NamedGroup::x25519,
         share,
-        certificate_verify: (input, unhex(CERTIFICATE_VERIFY)[8..].to_vec()),
+        certificate_verify: Some((input, unhex(CERTIFICATE_VERIFY)[8..].to_vec())),
         hook: simple_trace_hook(),
+        ticket: None,
+        configure: |b| b,
     };
     trace_server_with(inner, trace, key, tickets)
 }
