@@ -34,6 +34,13 @@ pub struct Args {
     /// handshake, before any stdin data (RFC 8446 §4.6.3).
     #[arg(long)]
     key_update: bool,
+    /// With --reconnect: send this file's content as TLS 1.3 early data
+    /// (0-RTT) on the resuming connection, before its handshake (as
+    /// `openssl s_client -early_data`); sent again after the handshake if
+    /// the server refuses it. The report says `early_data=accepted` when
+    /// the server took it.
+    #[arg(long, value_name = "FILE", requires = "reconnect")]
+    early_data: Option<std::path::PathBuf>,
     /// After stdin ends, wait this long for more data before closing (ms).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     idle_timeout: u64,
@@ -53,7 +60,14 @@ pub fn run(args: Args) -> Result<(), String> {
     let host = split_host(&args.connect)?;
     let name = args.sni.clone().unwrap_or_else(|| host.to_owned());
     let loaded = args.tls.load()?;
-    let config = Arc::new(args.tls.client_config(loaded)?);
+    let early = match &args.early_data {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let config = Arc::new(match early {
+        Some(_) => args.tls.client_config_with_early_data(loaded)?,
+        None => args.tls.client_config(loaded)?,
+    });
     if args.reconnect {
         let tls = connect(&config, &args.connect, &name)?;
         eprintln!(
@@ -69,7 +83,7 @@ pub fn run(args: Args) -> Result<(), String> {
             }
         }
     }
-    let tls = connect(&config, &args.connect, &name)?;
+    let tls = connect_with(&config, &args.connect, &name, early.as_deref())?;
     let negotiated = tls.connection().negotiated();
     if args.reconnect {
         eprintln!("hsmtls: reconnect: {}", names::summary(negotiated));
@@ -90,10 +104,26 @@ fn connect(
     addr: &str,
     name: &str,
 ) -> Result<Stream<TcpStream>, String> {
+    connect_with(config, addr, name, None)
+}
+
+/// Connects; `early` is written before the handshake (0-RTT when the
+/// configuration and the ticket allow it, else after the handshake).
+fn connect_with(
+    config: &Arc<ClientConfig>,
+    addr: &str,
+    name: &str,
+    early: Option<&[u8]>,
+) -> Result<Stream<TcpStream>, String> {
     let tcp = TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     tcp.set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
-    let conn = Connection::client(config.clone(), name).map_err(|e| e.to_string())?;
+    let mut conn = Connection::client(config.clone(), name).map_err(|e| e.to_string())?;
+    if let Some(data) = early {
+        conn.writer()
+            .write_all(data)
+            .map_err(|e| format!("early data: {e}"))?;
+    }
     let mut tls = Stream::new(conn, tcp);
     tls.complete_handshake()
         .map_err(|e| format!("handshake with {addr} failed: {e}"))?;

@@ -48,7 +48,7 @@ pub fn yes_no(b: bool) -> &'static str {
 /// and the server's `--http` page shows.
 pub fn summary(n: &hsmtls::Negotiated) -> String {
     format!(
-        "version={} suite={} group={} ems={} etm={} alpn={} resumed={} relaxations={}",
+        "version={} suite={} group={} ems={} etm={} alpn={} resumed={} early_data={} relaxations={}",
         n.version.map(|v| v.as_str()).unwrap_or("-"),
         n.cipher_suite.map(|s| s.as_str()).unwrap_or("-"),
         n.group.map(|g| g.as_str()).unwrap_or("-"),
@@ -59,6 +59,11 @@ pub fn summary(n: &hsmtls::Negotiated) -> String {
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .unwrap_or_else(|| "-".into()),
         yes_no(n.resumed),
+        if n.early_data_accepted {
+            "accepted"
+        } else {
+            "-"
+        },
         relaxations(n),
     )
 }

@@ -73,6 +73,12 @@ pub struct TlsOptions {
     /// Do not use encrypt-then-MAC (RFC 7366).
     #[arg(long)]
     pub no_etm: bool,
+    /// (server) Accept TLS 1.3 early data (0-RTT) up to this many bytes per
+    /// connection, and say so in the tickets issued; each ClientHello's
+    /// early data is accepted once within a 10 s anti-replay window
+    /// (RFC 8446 §8). Off by default.
+    #[arg(long, value_name = "BYTES")]
+    pub max_early_data: Option<u32>,
 }
 
 /// A key store and, when given, the certificate and key loaded into it.
@@ -244,6 +250,23 @@ impl TlsOptions {
         b.build().map_err(|e| e.to_string())
     }
 
+    /// A client configuration that sends early data (0-RTT) when it
+    /// resumes with a ticket that allows it.
+    pub fn client_config_with_early_data(&self, loaded: Loaded) -> Result<ClientConfig, String> {
+        if self.check_profile()? {
+            return Err("--early-data: the tr03109 profile is TLS 1.2 only".into());
+        }
+        if loaded.roots.is_empty() {
+            return Err("the client needs --ca to verify the server".into());
+        }
+        let mut b = ClientConfig::builder(loaded.store).root_certificates(loaded.roots);
+        if let Some(ck) = loaded.certified {
+            b = b.client_certificate(ck);
+        }
+        b = self.apply_client(b)?.early_data(true);
+        b.build().map_err(|e| e.to_string())
+    }
+
     /// The protocol versions the flags ask for.
     fn versions(&self) -> &'static [ProtocolVersion] {
         if self.tls12 {
@@ -331,7 +354,8 @@ impl TlsOptions {
             .extended_master_secret(!self.no_ems)
             .require_extended_master_secret(self.require_ems)
             .encrypt_then_mac(!self.no_etm)
-            .hello_retry_cookie(self.hrr_cookie);
+            .hello_retry_cookie(self.hrr_cookie)
+            .max_early_data_size(self.max_early_data.unwrap_or(0));
         if self.token_mode() {
             // A master secret in a token cannot be sealed into a ticket
             // (not extractable): session IDs only.

@@ -92,9 +92,15 @@ fn serve(config: Arc<ServerConfig>, tcp: TcpStream, http: bool) -> Result<(), Op
     let mut tls = handshake(conn, tcp)?;
     let summary = names::summary(tls.connection().negotiated());
     eprintln!("hsmtls: {peer} {summary}");
+    // 0-RTT data (--max-early-data): reported, and echoed first.
+    let early = tls.connection_mut().take_early_data();
+    if !early.is_empty() {
+        eprintln!("hsmtls: {peer} early data: {} bytes", early.len());
+    }
     if http {
         serve_http(&mut tls, &summary).map_err(Some)
     } else {
+        tls.write_all(&early).map_err(|e| Some(e.to_string()))?;
         serve_echo(&mut tls).map_err(Some)
     }
 }

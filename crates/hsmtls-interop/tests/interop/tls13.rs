@@ -713,6 +713,77 @@ fn tls13_s_client_resumes_with_server() {
     }
 }
 
+/// 0-RTT from `openssl s_client -early_data` to our server
+/// (`--max-early-data`, `--http`): the early data is accepted (s_client
+/// says so) and logged, and the request that follows the handshake is
+/// answered. (A replayed ClientHello's early data is refused:
+/// tests/tls13_early_data.rs.)
+#[test]
+fn tls13_s_client_early_data_to_server() {
+    if !openssl_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let server = hsmtls_server(k, &["--max-early-data", "4096", "--http"]);
+    let dir = TempDir::new("early13");
+    let sess = dir.join("sess.pem").display().to_string();
+    let early = dir.join("early.txt");
+    std::fs::write(&early, b"EARLY-0RTT-REQUEST").unwrap();
+    let early = early.display().to_string();
+    let first = s_client13(&server, k, &["-sess_out", &sess]);
+    let ctx = Show("s_client (first)", &first.output);
+    assert!(first.success(), "{ctx}");
+    let from = server.output().len();
+    let again = s_client13(&server, k, &["-sess_in", &sess, "-early_data", &early]);
+    let srv = output_since(&server, from, "early data: ");
+    let ctx = Show2("s_client (0-RTT)", &again.output, "hsmtls server", &srv);
+    assert!(again.success(), "{ctx}");
+    assert!(again.stdout.contains("Early data was accepted"), "{ctx}");
+    assert!(again.stdout.contains("Reused    : yes\n"), "{ctx}");
+    let sum = Summary::parse(&srv, "hsmtls: ").expect("server summary");
+    assert_eq!(sum.get("resumed"), "yes", "{ctx}");
+    assert_eq!(sum.get("early_data"), "accepted", "{ctx}");
+    assert!(srv.contains("early data: 18 bytes"), "{ctx}");
+}
+
+/// 0-RTT from our client (`--reconnect --early-data`) to `openssl
+/// s_server -early_data`, which prints what it received early.
+#[test]
+fn tls13_client_early_data_to_s_server() {
+    if !openssl_tools() {
+        return;
+    }
+    let k = "ecdsa-p256";
+    let server = s_server13(k, &["-early_data"]);
+    let dir = TempDir::new("early13c");
+    let early = dir.join("early.txt");
+    std::fs::write(&early, b"EARLY-FROM-HSMTLS").unwrap();
+    let early = early.display().to_string();
+    let ca = p(k, "ca.pem");
+    let out = hsmtls_client(
+        &addr(&server),
+        &["--ca", &ca, "--reconnect", "--early-data", &early],
+        b"after the handshake\n",
+    );
+    let srv = output_since(&server, 0, "End of early data");
+    let ctx = Show2("hsmtls client", &out.output, "s_server", &srv);
+    assert!(out.success(), "{ctx}");
+    let again = Summary::parse(&out.stderr, "hsmtls: reconnect: ").expect("reconnect summary");
+    assert_eq!(again.get("resumed"), "yes", "{ctx}");
+    assert_eq!(again.get("early_data"), "accepted", "{ctx}");
+    assert!(
+        srv.contains("Early data received:\nEARLY-FROM-HSMTLS"),
+        "{ctx}"
+    );
+    // The ClientHello carried early_data and the ServerHello's
+    // EncryptedExtensions accepted it.
+    let ch = traced(&srv, "ClientHello");
+    assert!(
+        ch.last().is_some_and(|m| m.contains("early_data(42)")),
+        "{ctx}"
+    );
+}
+
 /// Client certificates required by our server: s_client with ECDSA and
 /// RSA certificates gets in; without one it receives certificate_required
 /// (alert 116, RFC 8446 §4.4.2.4).

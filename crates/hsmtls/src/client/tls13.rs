@@ -213,6 +213,8 @@ pub(crate) fn send_client_hello(
         .store
         .tls13_record_protector(schedule.hash, &secret, schedule.aead)?;
     cx.flush_flight()?;
+    // §5.1: 0x0303 in every record after the first ClientHello's.
+    cx.record.write_version = ProtocolVersion::TLSv1_2;
     if middlebox && !cx.middlebox_ccs_sent {
         cx.send_change_cipher_spec()?;
         cx.middlebox_ccs_sent = true;
