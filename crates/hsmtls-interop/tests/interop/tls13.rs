@@ -1359,6 +1359,67 @@ fn tls13_client_to_gnutls_serv() {
     );
 }
 
+/// 0-RTT with GnuTLS both ways: `gnutls-cli --resume --earlydata` to our
+/// server (`--max-early-data`), which accepts and logs it; our client
+/// (`--reconnect --early-data`) to `gnutls-serv --earlydata`, which
+/// accepts it (our client reports `early_data=accepted` only when the
+/// server's EncryptedExtensions say so).
+#[test]
+fn tls13_early_data_with_gnutls() {
+    if !gnutls_tools() {
+        return;
+    }
+    let dir = TempDir::new("early13g");
+    let early = dir.join("early.txt");
+    std::fs::write(&early, b"EARLY-GNUTLS").unwrap();
+    let early = early.display().to_string();
+    let k = "ecdsa-p256";
+
+    let out = hsmtls_interop::Netns::new()
+        .server(crate::common::hsmtls_server_argv(
+            NS_ADDR,
+            k,
+            &["--http", "--max-early-data", "4096"],
+        ))
+        .wait_port(NS_PORT)
+        .stdin(GET)
+        .client(gnutls_cli13(
+            k,
+            GNUTLS13,
+            &["--resume", &format!("--earlydata={early}")],
+        ))
+        .run();
+    let cl = &out.clients[0];
+    assert_eq!(cl.status, Some(0), "{out}");
+    assert!(cl.output.contains("*** This is a resumed session"), "{out}");
+    let sums = Summary::all_server(&out.server_output);
+    assert_eq!(sums.len(), 2, "{out}");
+    assert_eq!(sums[1].get("resumed"), "yes", "{out}");
+    assert_eq!(sums[1].get("early_data"), "accepted", "{out}");
+    assert!(out.server_output.contains("early data: 12 bytes"), "{out}");
+
+    let ca = p(k, "ca.pem");
+    let out = hsmtls_interop::Netns::new()
+        .server(gnutls_serv13(&["--earlydata"]))
+        .wait_port(NS_PORT)
+        .stdin(GET)
+        .client(crate::common::hsmtls_client_argv(
+            NS_ADDR,
+            &["--ca", &ca, "--reconnect", "--early-data", &early],
+        ))
+        .run();
+    let cl = &out.clients[0];
+    assert_eq!(cl.status, Some(0), "{out}");
+    let again = Summary::parse(&cl.output, "hsmtls: reconnect: ").expect("reconnect summary");
+    assert_eq!(again.get("resumed"), "yes", "{out}");
+    assert_eq!(again.get("early_data"), "accepted", "{out}");
+    assert!(
+        cl.output
+            .contains("<TD>Protocol version:</TD><TD>TLS1.3</TD>"),
+        "{out}"
+    );
+}
+
 /// hsmtls client with its certificate → gnutls-serv requiring one: the
 /// certificate is verified there; without one we are refused.
 #[test]
