@@ -266,3 +266,40 @@ fn early_data_beyond_max_early_data_size_is_unexpected_message() {
         "{err}"
     );
 }
+
+#[test]
+fn refused_early_data_up_to_a_large_allowance_is_skipped() {
+    // 64 KiB allowed in the tickets, then every ClientHello refused: the
+    // server skips all the client may send, and it is sent again.
+    let (c, s) = zero_rtt_configs(65_536, |b| {
+        b.early_data_anti_replay(std::time::Duration::ZERO, 16)
+    });
+    let (mut client, mut server) = connections(&c, &s);
+    let data: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
+    client.writer().write_all(&data).expect("early write");
+    run(&mut client, &mut server).expect_complete();
+    assert!(!server.negotiated().early_data_accepted);
+    assert_eq!(read_all(&mut server), data);
+}
+
+#[test]
+fn a_tls12_server_hello_after_early_data_ends_the_handshake() {
+    // RFC 8446 §D.3: the ticket is from a TLS 1.3 server with 0-RTT; the
+    // same name now answers in TLS 1.2.
+    let (c, _) = zero_rtt_configs(4096, |b| b);
+    let tls12_only = Arc::new(
+        server_builder("ecdsa-p256")
+            .versions(&[ProtocolVersion::TLSv1_2])
+            .expect("versions")
+            .build()
+            .expect("server"),
+    );
+    let (mut client, mut server) = connections(&c, &tls12_only);
+    client.writer().write_all(b"GET /").expect("early write");
+    let outcome = run(&mut client, &mut server);
+    assert_eq!(
+        outcome.client.as_ref().and_then(|e| e.alert()),
+        Some(hsmtls::msgs::enums::AlertDescription::ProtocolVersion),
+        "{outcome:?}"
+    );
+}

@@ -359,6 +359,14 @@ impl ExpectServerHello {
             return super::tls13::handle_server_hello(cx, start, hello, raw).map(State::Tls13);
         }
         if hs.tls13.is_some() {
+            // RFC 8446 §D.3: a client that sent 0-RTT data cannot go on
+            // in TLS 1.2 (the server cannot read those records).
+            if cx.early_writer.is_some() {
+                return Err(Error::NoCommonParameters {
+                    alert: AlertDescription::ProtocolVersion,
+                    why: "TLS 1.2 ServerHello after 0-RTT data",
+                });
+            }
             // RFC 8446 §4.1.3: a TLS 1.3 client checks the downgrade
             // sentinel of a TLS 1.2 ServerHello.
             if hello.downgrade_sentinel().is_some() {

@@ -310,7 +310,11 @@ pub(crate) fn handle_client_hello(
         _ => None,
     };
     if early_data_offered && !early_data_accepted {
-        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA;
+        // An honest client sends up to the max_early_data_size of our
+        // tickets (plus each record's overhead), which may exceed the
+        // default bound.
+        let ours = config.max_early_data as usize;
+        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA.max(ours + ours / 16 + 256);
     }
     cx.info.early_data_accepted = early_data_accepted;
     // pre_shared_key, key_share, supported_versions: the order of RFC
