@@ -43,7 +43,10 @@ pub enum StoreKind {
     /// A PKCS#11 token: hsmtls-token linked into hsmtls (a fresh token in
     /// a temporary directory, the server key a token object), or --module.
     Token,
-    /// Software, then the token, in the same run, with the ratios.
+    /// Software and the token in the same run, with the ratios: handshake
+    /// modes alternate the two handshake by handshake (the machine's noise
+    /// falls on both) and give the median ratio of ten batches; bulk runs
+    /// one after the other.
     Both,
 }
 
@@ -274,6 +277,9 @@ pub fn run(args: Args) -> Result<(), String> {
             args.suite, args.suite
         ));
     }
+    if args.store == StoreKind::Both && !matches!(args.mode, Mode::Bulk) {
+        return run_both_handshakes(&args, suite, group);
+    }
     let mut results: Vec<(String, Vec<f64>)> = Vec::new();
     if matches!(args.store, StoreKind::Soft | StoreKind::Both) {
         let (store, import) = soft_store();
@@ -310,6 +316,97 @@ pub fn run(args: Args) -> Result<(), String> {
 /// Untimed handshakes before each measurement (the first leaves the
 /// session the resumption modes resume).
 const WARM_UP: usize = 16;
+
+/// Batches of a `--store both` handshake run; the ratio is their median.
+const BATCHES: u64 = 10;
+
+/// `--store both` in a handshake mode: soft and token handshakes
+/// alternate (who goes first too), so both see the same machine; the
+/// ratios are the medians over [`BATCHES`] batches.
+fn run_both_handshakes(args: &Args, suite: CipherSuite, group: NamedGroup) -> Result<(), String> {
+    let (soft, soft_import) = soft_store();
+    let (token, token_import, name) = token_store(args)?;
+    let soft = configs(soft, &*soft_import, args.key, suite, group, args.mode)?;
+    let token = configs(token, &*token_import, args.key, suite, group, args.mode)?;
+    let resumed = !matches!(args.mode, Mode::Handshake);
+    for i in 0..WARM_UP {
+        handshake(&soft.0, &soft.1, resumed && i > 0)?;
+        handshake(&token.0, &token.1, resumed && i > 0)?;
+    }
+    let per_batch = (args.rounds.unwrap_or(2000) / BATCHES).max(1);
+    // [soft, token] × (server, client) totals, and per-batch ratios.
+    let mut totals = [(Duration::ZERO, Duration::ZERO); 2];
+    let (mut server_ratios, mut client_ratios) = (Vec::new(), Vec::new());
+    for batch in 0..BATCHES {
+        let mut t = [(Duration::ZERO, Duration::ZERO); 2];
+        for i in 0..per_batch {
+            let order = if (batch * per_batch + i) % 2 == 0 {
+                [0, 1]
+            } else {
+                [1, 0]
+            };
+            for which in order {
+                let (c, s) = if which == 0 { &soft } else { &token };
+                let (client, server) = handshake(c, s, resumed)?;
+                t[which].0 += server;
+                t[which].1 += client;
+            }
+        }
+        // Rates are rounds / time: the token/soft ratio is soft time over
+        // token time.
+        server_ratios.push(t[0].0.as_secs_f64() / t[1].0.as_secs_f64().max(1e-9));
+        client_ratios.push(t[0].1.as_secs_f64() / t[1].1.as_secs_f64().max(1e-9));
+        for k in 0..2 {
+            totals[k].0 += t[k].0;
+            totals[k].1 += t[k].1;
+        }
+    }
+    let label = match args.mode {
+        Mode::Handshake => "handshakes",
+        Mode::Resume => "handshake-resume",
+        _ => "handshake-ticket",
+    };
+    let rounds = per_batch * BATCHES;
+    for (k, store_name) in [(0, "soft"), (1, name.as_str())] {
+        outln!(
+            "{label}	{}	{}	server	{:.2}	handshakes/s	{store_name}",
+            args.suite,
+            args.group,
+            per_second(rounds, totals[k].0),
+        );
+        outln!(
+            "{label}	{}	{}	client	{:.2}	handshakes/s	{store_name}",
+            args.suite,
+            args.group,
+            per_second(rounds, totals[k].1),
+        );
+    }
+    for (w, ratios) in [("server", server_ratios), ("client", client_ratios)] {
+        outln!(
+            "ratio	{}	{w}	{name} / soft	{:.2}	(median of {BATCHES} alternating batches, {:.2}..{:.2})",
+            args.suite,
+            median(&ratios),
+            ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            ratios.iter().copied().fold(0.0, f64::max),
+        );
+    }
+    if args.module.is_none() {
+        let _ = std::fs::remove_dir_all(
+            std::env::temp_dir().join(format!("hsmtls-bench-token-{}", std::process::id())),
+        );
+    }
+    Ok(())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
 
 /// One measurement on `store`; returns (server, client) handshakes/s or
 /// (send, recv) MB/s.
