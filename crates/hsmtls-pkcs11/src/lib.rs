@@ -1074,12 +1074,7 @@ impl Pkcs11Store {
             Attr::bytes(sys::CKA_EC_PARAMS, der::ec_params(group)),
             Attr::bytes(sys::CKA_VALUE, private),
         ];
-        let session = self.token.session().map_err(store_err)?;
-        let handle = self
-            .token
-            .module
-            .create_object(session.handle, &template)
-            .map_err(store_err)?;
+        let handle = self.create_object(&template)?;
         let object = ShareObject {
             id: next_id(),
             store: self.id,
@@ -1087,6 +1082,15 @@ impl Pkcs11Store {
             key: TokenObject::new(&self.token, handle, ObjectKind::KeyShare),
         };
         Ok((KeyShare::new(Box::new(object), group), public))
+    }
+
+    /// Creates a session object from `template` in the token.
+    pub(crate) fn create_object(&self, template: &[Attr]) -> Result<CK_OBJECT_HANDLE, KeyError> {
+        let session = self.token.session().map_err(store_err)?;
+        self.token
+            .module
+            .create_object(session.handle, template)
+            .map_err(store_err)
     }
 
     /// A TLS 1.3 secret (a PSK, a stage of the key schedule) from its
@@ -1103,12 +1107,7 @@ impl Pkcs11Store {
         let mut template = secret_template(sys::CKK_GENERIC_SECRET, true);
         template.push(Attr::bool(sys::CKA_DERIVE, true));
         template.push(Attr::bytes(sys::CKA_VALUE, value));
-        let session = self.token.session().map_err(store_err)?;
-        let handle = self
-            .token
-            .module
-            .create_object(session.handle, &template)
-            .map_err(store_err)?;
+        let handle = self.create_object(&template)?;
         Ok(self.token_secret(usage, handle, ObjectKind::Tls13Secret))
     }
 
@@ -1291,12 +1290,7 @@ impl Pkcs11Store {
                 t.push(Attr::bool(sys::CKA_ENCRYPT, true));
                 t.push(Attr::bool(sys::CKA_DECRYPT, true));
             }
-            let session = self.token.session().map_err(store_err)?;
-            let h = self
-                .token
-                .module
-                .create_object(session.handle, &t)
-                .map_err(store_err)?;
+            let h = self.create_object(&t)?;
             Ok(TokenObject::new(&self.token, h, kind))
         };
         let key_type = write_key_type(cipher);

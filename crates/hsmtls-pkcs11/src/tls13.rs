@@ -131,12 +131,7 @@ impl Pkcs11Store {
     }
 
     fn create(&self, template: &[Attr], kind: ObjectKind) -> Result<TokenObject, KeyError> {
-        let session = self.token.session().map_err(store_err)?;
-        let h = self
-            .token
-            .module
-            .create_object(session.handle, template)
-            .map_err(store_err)?;
+        let h = self.create_object(template)?;
         Ok(TokenObject::new(&self.token, h, kind))
     }
 

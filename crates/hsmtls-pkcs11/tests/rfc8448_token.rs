@@ -30,7 +30,7 @@ mod simple;
 
 use std::sync::Arc;
 
-use hsmtls_keys::{KeyExchangeGroup, KeyStore, PrivateKey, SecretUsage};
+use hsmtls_keys::{KeyExchangeGroup, KeyShare, KeyStore, PrivateKey, SecretUsage};
 use hsmtls_pkcs11::Pkcs11Store;
 use simple::{replay_simple_1rtt_server, trace_server, unhex, Tickets, SERVER_X25519_PRIVATE};
 
@@ -51,8 +51,14 @@ fn rsa_key(store: &Pkcs11Store) -> PrivateKey {
         .expect("RSA key into the token")
 }
 
-#[test]
-fn simple_1rtt_server_on_hsmtls_token() {
+/// Runs `replay` on a strictly opened hsmtls-token (one test at a time)
+/// with the trace's server key share (`group`, `private`) and the RSA
+/// key imported, and checks that it leaves no session object behind.
+fn on_strict_token(
+    group: KeyExchangeGroup,
+    private: &str,
+    replay: impl FnOnce(&Arc<Pkcs11Store>, (KeyShare, Vec<u8>), PrivateKey),
+) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store =
         Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
@@ -60,79 +66,64 @@ fn simple_1rtt_server_on_hsmtls_token() {
     let baseline = store.session_object_count().expect("object count");
     {
         let share = store
-            .import_key_share(KeyExchangeGroup::X25519, &unhex(SERVER_X25519_PRIVATE))
-            .expect("the trace's x25519 key into the token");
+            .import_key_share(group, &unhex(private))
+            .expect("the trace's key share into the token");
         let key = rsa_key(&store);
-        let inner: Arc<dyn KeyStore> = store.clone();
-        replay_simple_1rtt_server(trace_server(inner, share, key, Tickets::Placeholder));
+        replay(&store, share, key);
     }
     assert_eq!(
         store.session_object_count().expect("object count"),
         baseline,
         "session objects left behind in the token"
+    );
+}
+
+#[test]
+fn simple_1rtt_server_on_hsmtls_token() {
+    on_strict_token(
+        KeyExchangeGroup::X25519,
+        SERVER_X25519_PRIVATE,
+        |store, share, key| {
+            let inner: Arc<dyn KeyStore> = store.clone();
+            replay_simple_1rtt_server(trace_server(inner, share, key, Tickets::Placeholder));
+        },
     );
 }
 
 #[test]
 fn hello_retry_server_on_hsmtls_token() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let store =
-        Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
-    assert!(store.relaxations().is_empty(), "strict: nothing relaxed");
-    let baseline = store.session_object_count().expect("object count");
-    {
-        let share = store
-            .import_key_share(
-                KeyExchangeGroup::Secp256r1,
-                &unhex(retry::SERVER_P256_PRIVATE),
-            )
-            .expect("the trace's P-256 key into the token");
-        let key = rsa_key(&store);
-        let inner: Arc<dyn KeyStore> = store.clone();
-        retry::replay_hello_retry_server(retry::retry_trace_server(
-            inner,
-            share,
-            key,
-            Tickets::Placeholder,
-        ));
-    }
-    assert_eq!(
-        store.session_object_count().expect("object count"),
-        baseline,
-        "session objects left behind in the token"
+    on_strict_token(
+        KeyExchangeGroup::Secp256r1,
+        retry::SERVER_P256_PRIVATE,
+        |store, share, key| {
+            let inner: Arc<dyn KeyStore> = store.clone();
+            retry::replay_hello_retry_server(retry::retry_trace_server(
+                inner,
+                share,
+                key,
+                Tickets::Placeholder,
+            ));
+        },
     );
 }
 
 #[test]
 fn resumed_0rtt_server_on_hsmtls_token() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let store =
-        Arc::new(Pkcs11Store::open(&common::hsmtls_token()).expect("open hsmtls-token strictly"));
-    assert!(store.relaxations().is_empty(), "strict: nothing relaxed");
-    let baseline = store.session_object_count().expect("object count");
-    {
-        let share = store
-            .import_key_share(
-                KeyExchangeGroup::X25519,
-                &unhex(resumed::SERVER_X25519_PRIVATE),
-            )
-            .expect("the trace's x25519 key into the token");
-        let psk = store
-            .import_secret(SecretUsage::Tls13, &unhex(resumed::PSK))
-            .expect("the trace's PSK into the token");
-        let key = rsa_key(&store);
-        let inner: Arc<dyn KeyStore> = store.clone();
-        resumed::replay_resumed_0rtt_server(resumed::resumed_trace_server(
-            inner,
-            share,
-            psk,
-            key,
-            Tickets::Placeholder,
-        ));
-    }
-    assert_eq!(
-        store.session_object_count().expect("object count"),
-        baseline,
-        "session objects left behind in the token"
+    on_strict_token(
+        KeyExchangeGroup::X25519,
+        resumed::SERVER_X25519_PRIVATE,
+        |store, share, key| {
+            let psk = store
+                .import_secret(SecretUsage::Tls13, &unhex(resumed::PSK))
+                .expect("the trace's PSK into the token");
+            let inner: Arc<dyn KeyStore> = store.clone();
+            resumed::replay_resumed_0rtt_server(resumed::resumed_trace_server(
+                inner,
+                share,
+                psk,
+                key,
+                Tickets::Placeholder,
+            ));
+        },
     );
 }

@@ -118,8 +118,17 @@ fn zero_rtt_configs(
     max: u32,
     server: impl FnOnce(hsmtls::ServerConfigBuilder) -> hsmtls::ServerConfigBuilder,
 ) -> (Arc<hsmtls::ClientConfig>, Arc<hsmtls::ServerConfig>) {
+    zero_rtt_configs_with(store(), max, server)
+}
+
+/// [`zero_rtt_configs`] with the client on `client_store`.
+fn zero_rtt_configs_with(
+    client_store: Arc<TestStore>,
+    max: u32,
+    server: impl FnOnce(hsmtls::ServerConfigBuilder) -> hsmtls::ServerConfigBuilder,
+) -> (Arc<hsmtls::ClientConfig>, Arc<hsmtls::ServerConfig>) {
     let c = Arc::new(
-        client_builder("ecdsa-p256")
+        client_builder_with(client_store, "ecdsa-p256")
             .versions(BOTH)
             .expect("versions")
             .early_data(true)
@@ -233,24 +242,7 @@ fn without_early_data_on_the_client_nothing_is_sent_early() {
 #[test]
 fn early_data_beyond_max_early_data_size_is_unexpected_message() {
     let client_store = store();
-    let c = Arc::new(
-        client_builder_with(client_store.clone(), "ecdsa-p256")
-            .versions(BOTH)
-            .expect("versions")
-            .early_data(true)
-            .build()
-            .expect("client"),
-    );
-    let s = Arc::new(
-        server_builder("ecdsa-p256")
-            .versions(BOTH)
-            .expect("versions")
-            .max_early_data_size(1024)
-            .build()
-            .expect("server"),
-    );
-    let (mut client, mut server) = pair(&c, &s);
-    transfer(&mut server, &mut client, b"ticket");
+    let (c, s) = zero_rtt_configs_with(client_store.clone(), 1024, |b| b);
     let early_index = client_store.tls13_protector_count();
     let (mut client, mut server) = connections(&c, &s);
     client.writer().write_all(&[7; 1000]).expect("early write");

@@ -32,8 +32,8 @@ use hsmtls::msgs::enums::{CipherSuite, ExtensionType, NamedGroup};
 use hsmtls::{Connection, TicketState};
 
 use super::simple::{
-    application_payload, assert_bytes, deliver, read_all, record_ranges, take_output,
-    trace_server_with, unhex, Tickets, TraceHook, TraceServer, TraceTicket,
+    assert_hello_and_flight, data_and_close_notify, deliver, take_output, trace_server_with, unhex,
+    Tickets, TraceHook, TraceServer, TraceTicket,
 };
 
 // The values below are copied from RFC 8448 §4 ("Resumed 0-RTT
@@ -239,18 +239,10 @@ pub fn replay_resumed_0rtt_server(mut server: Connection) {
     deliver(&mut server, &first).expect("the trace's ClientHello and early data");
     assert!(server.negotiated().resumed, "resumed the trace's ticket");
     assert!(server.negotiated().early_data_accepted, "0-RTT accepted");
-    let out = take_output(&mut server);
-    let records = record_ranges(&out);
-    assert_eq!(records.len(), 2, "ServerHello and one protected record");
-    assert_bytes(
-        &out[records[0].clone()],
-        &unhex(SERVER_HELLO_RECORD),
-        "ServerHello record",
-    );
-    assert_bytes(
-        &out[records[1].clone()],
-        &unhex(SERVER_FLIGHT_RECORD),
-        "protected EncryptedExtensions and Finished record",
+    assert_hello_and_flight(
+        &take_output(&mut server),
+        SERVER_HELLO_RECORD,
+        SERVER_FLIGHT_RECORD,
     );
     assert_eq!(
         server.take_early_data(),
@@ -266,20 +258,9 @@ pub fn replay_resumed_0rtt_server(mut server: Connection) {
         "no ticket after a resumption"
     );
 
-    deliver(&mut server, &unhex(CLIENT_APPLICATION_RECORD)).expect("client application data");
-    assert_eq!(read_all(&mut server), application_payload());
-    std::io::Write::write_all(&mut server.writer(), &application_payload()).expect("write");
-    assert_bytes(
-        &take_output(&mut server),
-        &unhex(SERVER_APPLICATION_RECORD),
-        "server application_data record",
-    );
-    deliver(&mut server, &unhex(CLIENT_ALERT_RECORD)).expect("client close_notify");
-    assert!(server.peer_has_closed());
-    server.send_close_notify();
-    assert_bytes(
-        &take_output(&mut server),
-        &unhex(SERVER_ALERT_RECORD),
-        "server close_notify record",
+    data_and_close_notify(
+        &mut server,
+        [CLIENT_APPLICATION_RECORD, SERVER_APPLICATION_RECORD],
+        [CLIENT_ALERT_RECORD, SERVER_ALERT_RECORD],
     );
 }

@@ -33,8 +33,8 @@ use hsmtls::msgs::enums::{ExtensionType, NamedGroup};
 use hsmtls::Connection;
 
 use super::simple::{
-    assert_bytes, deliver, record_ranges, take_output, trace_server_with, unhex, Tickets,
-    TraceHook, TraceServer, CERTIFICATE, SHA256,
+    assert_bytes, assert_hello_and_flight, deliver, record_ranges, take_output, trace_server_with,
+    unhex, Tickets, TraceHook, TraceServer, CERTIFICATE, SHA256,
 };
 
 // The values below are copied from RFC 8448 §5 ("HelloRetryRequest"), as
@@ -245,18 +245,10 @@ pub fn replay_hello_retry_server(mut server: Connection) {
     );
 
     deliver(&mut server, &unhex(CLIENT_HELLO_2_RECORD)).expect("the trace's second ClientHello");
-    let out = take_output(&mut server);
-    let records = record_ranges(&out);
-    assert_eq!(records.len(), 2, "ServerHello and one protected record");
-    assert_bytes(
-        &out[records[0].clone()],
-        &unhex(SERVER_HELLO_RECORD),
-        "ServerHello record",
-    );
-    assert_bytes(
-        &out[records[1].clone()],
-        &unhex(SERVER_FLIGHT_RECORD),
-        "protected EncryptedExtensions..Finished record",
+    assert_hello_and_flight(
+        &take_output(&mut server),
+        SERVER_HELLO_RECORD,
+        SERVER_FLIGHT_RECORD,
     );
 
     deliver(&mut server, &unhex(CLIENT_FINISHED_RECORD)).expect("the trace's client Finished");

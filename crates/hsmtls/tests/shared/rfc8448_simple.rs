@@ -484,18 +484,10 @@ pub fn trace_server(
 /// record it sends with the trace's, byte for byte.
 pub fn replay_simple_1rtt_server(mut server: Connection) {
     deliver(&mut server, &unhex(CLIENT_HELLO_RECORD)).expect("the trace's ClientHello");
-    let out = take_output(&mut server);
-    let records = record_ranges(&out);
-    assert_eq!(records.len(), 2, "ServerHello and one protected record");
-    assert_bytes(
-        &out[records[0].clone()],
-        &unhex(SERVER_HELLO_RECORD),
-        "ServerHello record",
-    );
-    assert_bytes(
-        &out[records[1].clone()],
-        &unhex(SERVER_FLIGHT_RECORD),
-        "protected EncryptedExtensions..Finished record",
+    assert_hello_and_flight(
+        &take_output(&mut server),
+        SERVER_HELLO_RECORD,
+        SERVER_FLIGHT_RECORD,
     );
 
     // The trace's client Finished completes the handshake; the server then
@@ -512,26 +504,54 @@ pub fn replay_simple_1rtt_server(mut server: Connection) {
     // 2-octet nonce, early_data); hsmtls's differs in length as in content.
     let _ = NEW_SESSION_TICKET_RECORD_LEN;
 
-    // Application data both ways, under the application traffic keys.
-    deliver(&mut server, &unhex(CLIENT_APPLICATION_RECORD)).expect("client application data");
-    assert_eq!(read_all(&mut server), application_payload());
+    data_and_close_notify(
+        &mut server,
+        [CLIENT_APPLICATION_RECORD, SERVER_APPLICATION_RECORD],
+        [CLIENT_ALERT_RECORD, SERVER_ALERT_RECORD],
+    );
+}
+
+/// `out` is exactly the trace's ServerHello record and its one protected
+/// record of the server's encrypted flight.
+#[track_caller]
+pub fn assert_hello_and_flight(out: &[u8], server_hello: &str, flight: &str) {
+    let records = record_ranges(out);
+    assert_eq!(records.len(), 2, "ServerHello and one protected record");
+    assert_bytes(
+        &out[records[0].clone()],
+        &unhex(server_hello),
+        "ServerHello record",
+    );
+    assert_bytes(
+        &out[records[1].clone()],
+        &unhex(flight),
+        "protected record of the server's flight",
+    );
+}
+
+/// The trace's 50 bytes of application data both ways under the
+/// application traffic keys, then close_notify both ways: the client's
+/// records (`[data, alert][0]`) accepted, the server's equal to the
+/// trace's.
+#[track_caller]
+pub fn data_and_close_notify(server: &mut Connection, data: [&str; 2], alerts: [&str; 2]) {
+    deliver(server, &unhex(data[0])).expect("client application data");
+    assert_eq!(read_all(server), application_payload());
     server
         .writer()
         .write_all(&application_payload())
         .expect("write");
     assert_bytes(
-        &take_output(&mut server),
-        &unhex(SERVER_APPLICATION_RECORD),
+        &take_output(server),
+        &unhex(data[1]),
         "server application_data record",
     );
-
-    // close_notify both ways.
-    deliver(&mut server, &unhex(CLIENT_ALERT_RECORD)).expect("client close_notify");
+    deliver(server, &unhex(alerts[0])).expect("client close_notify");
     assert!(server.peer_has_closed());
     server.send_close_notify();
     assert_bytes(
-        &take_output(&mut server),
-        &unhex(SERVER_ALERT_RECORD),
+        &take_output(server),
+        &unhex(alerts[1]),
         "server close_notify record",
     );
 }
