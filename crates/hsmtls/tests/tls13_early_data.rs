@@ -295,3 +295,28 @@ fn a_tls12_server_hello_after_early_data_ends_the_handshake() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn early_data_before_a_hello_retry_request_is_skipped() {
+    // The client's ClientHello and 0-RTT data reach a server whose only
+    // group is not the client's share: it asks again, and skips the early
+    // records it will never have keys for (RFC 8446 §4.2.10).
+    let (c, _) = zero_rtt_configs(4096, |b| b);
+    let (mut client, _) = connections(&c, &zero_rtt_configs(4096, |b| b).1);
+    client.writer().write_all(b"GET /").expect("early write");
+    let first_flight = take_output(&mut client);
+    let retrying = Arc::new(
+        server_builder("ecdsa-p256")
+            .versions(BOTH)
+            .expect("versions")
+            .groups(&[hsmtls::msgs::enums::NamedGroup::secp384r1])
+            .expect("group")
+            .build()
+            .expect("server"),
+    );
+    let mut server = Connection::server(retrying).expect("server");
+    deliver(&mut server, &first_flight).expect("ClientHello, CCS and skipped early data");
+    let retry = take_output(&mut server);
+    assert_eq!(split_records(&retry)[0].typ, 22, "a HelloRetryRequest");
+    assert!(!server.negotiated().early_data_accepted);
+}

@@ -199,9 +199,16 @@ pub(crate) fn handle_client_hello(
     }
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
     cx.info.secure_renegotiation = false;
-    // 0-RTT offered: accepted below, or else the client's early records
-    // are skipped (RFC 8446 §4.2.10; after a retry the client sends none).
+    // 0-RTT offered: the client's early records are skipped (RFC 8446
+    // §4.2.10) unless it is accepted below — also when a HelloRetryRequest
+    // answers (after a retry the client sends none). An honest client
+    // sends up to the max_early_data_size of our tickets (plus each
+    // record's overhead), which may exceed the default bound.
     let early_data_offered = retry.is_none() && ext.contains(ExtensionType::EarlyData);
+    if early_data_offered {
+        let ours = config.max_early_data as usize;
+        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA.max(ours + ours / 16 + 256);
+    }
     if let Some(list) = ext.get::<ServerNameList>(ExtensionType::ServerName)? {
         cx.info.server_name = list.host_name().map(str::to_owned);
     }
@@ -309,12 +316,8 @@ pub(crate) fn handle_client_hello(
         }
         _ => None,
     };
-    if early_data_offered && !early_data_accepted {
-        // An honest client sends up to the max_early_data_size of our
-        // tickets (plus each record's overhead), which may exceed the
-        // default bound.
-        let ours = config.max_early_data as usize;
-        cx.early_data_to_skip = MAX_SKIPPED_EARLY_DATA.max(ours + ours / 16 + 256);
+    if early_data_accepted {
+        cx.early_data_to_skip = 0;
     }
     cx.info.early_data_accepted = early_data_accepted;
     // pre_shared_key, key_share, supported_versions: the order of RFC
