@@ -144,6 +144,7 @@ pub fn mechanism_type_name(m: u64) -> Option<&'static str> {
                 x if x == CKM_NSS + 26 => Some("CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH"),
                 x if x == CKM_HSMTLS + 1 => Some("CKM_HSMTLS_RSA_PREMASTER_TO_MASTER"),
                 x if x == CKM_HSMTLS + 2 => Some("CKM_HSMTLS_TLS13_KEY_AND_IV"),
+                x if x == CKM_HSMTLS + 3 => Some("CKM_HSMTLS_TLS13_FINISHED"),
                 _ => None,
             }
         };

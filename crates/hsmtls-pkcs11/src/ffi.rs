@@ -246,6 +246,13 @@ pub(crate) enum Mech<'a> {
         salt_key: Option<CK_OBJECT_HANDLE>,
         info: &'a [u8],
     },
+    /// A mechanism whose parameter is one `CK_ULONG` (a
+    /// `CK_MECHANISM_TYPE`): hsmtls-token's `CKM_HSMTLS_TLS13_FINISHED`
+    /// with its HKDF hash.
+    Ulong {
+        mechanism: CK_MECHANISM_TYPE,
+        value: CK_ULONG,
+    },
     /// `CKM_*_RSA_PKCS_PSS` with its `CK_RSA_PKCS_PSS_PARAMS`.
     RsaPss {
         mechanism: CK_MECHANISM_TYPE,
@@ -265,6 +272,7 @@ impl Mech<'_> {
             | Mech::ExtendedMaster { mechanism, .. }
             | Mech::TlsMac { mechanism, .. }
             | Mech::RsaPss { mechanism, .. }
+            | Mech::Ulong { mechanism, .. }
             | Mech::Hkdf { mechanism, .. } => *mechanism,
             Mech::Tls12Kdf { .. } => sys::CKM_TLS12_KDF,
             Mech::Gcm { .. } => sys::CKM_AES_GCM,
@@ -414,6 +422,10 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
                 },
                 ulInfoLen: info.len() as CK_ULONG,
             };
+            call(ty, &mut p, f)
+        }
+        Mech::Ulong { value, .. } => {
+            let mut p: CK_ULONG = value;
             call(ty, &mut p, f)
         }
         Mech::RsaPss {

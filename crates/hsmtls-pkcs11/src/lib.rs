@@ -104,6 +104,10 @@ const CKM_NSS_TLS_PRF_GENERAL_SHA256: CK_MECHANISM_TYPE = CKM_NSS + 21;
 /// one `C_DeriveKey`, parameters `CK_HSMTLS_TLS13_KEY_IV_PARAMS`.
 pub(crate) const CKM_HSMTLS_TLS13_KEY_AND_IV: CK_MECHANISM_TYPE =
     0x8000_0000 | 0x4853_0000 | 0x0002;
+/// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): a
+/// TLS 1.3 Finished `verify_data` by one `C_Sign` keyed by the handshake
+/// traffic secret, parameter the HKDF hash's `CK_MECHANISM_TYPE`.
+pub(crate) const CKM_HSMTLS_TLS13_FINISHED: CK_MECHANISM_TYPE = 0x8000_0000 | 0x4853_0000 | 0x0003;
 /// `CKM_NSS + 26` (NSS `pkcs11n.h`): RFC 7627 master secret from a DH
 /// pre-master, parameters `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`
 /// (same layout as PKCS#11 3.2's `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
@@ -252,6 +256,8 @@ pub struct ObjectAudit {
     pub kind: ObjectKind,
     /// `CKA_SENSITIVE`, if readable.
     pub sensitive: Option<bool>,
+    /// `CKA_SIGN`, if readable: false for what only feeds derivations.
+    pub sign: Option<bool>,
     /// `CKA_EXTRACTABLE`, if readable.
     pub extractable: Option<bool>,
     /// `CKA_TOKEN` (false: a session object), if readable.
@@ -324,6 +330,21 @@ fn mechanism_name(m: CK_MECHANISM_TYPE) -> &'static str {
 
 /// A secret-key template: session object, and either locked in the token
 /// (sensitive, never extractable) or readable (for a stated relaxation).
+/// `CKA_DERIVE` true and every other use false, for a secret that only
+/// feeds derivations (a pre-master secret, a TLS 1.3 secret): left to the
+/// token's defaults, `CKA_SIGN` is often true, and an HMAC `C_Sign` keyed
+/// by such a secret computes any HKDF expansion or PRF block of it — the
+/// traffic keys included — in the clear.
+fn derive_only() -> [Attr; 5] {
+    [
+        Attr::bool(sys::CKA_DERIVE, true),
+        Attr::bool(sys::CKA_SIGN, false),
+        Attr::bool(sys::CKA_VERIFY, false),
+        Attr::bool(sys::CKA_ENCRYPT, false),
+        Attr::bool(sys::CKA_DECRYPT, false),
+    ]
+}
+
 fn secret_template(key_type: sys::CK_KEY_TYPE, locked: bool) -> Vec<Attr> {
     vec![
         Attr::ulong(sys::CKA_CLASS, sys::CKO_SECRET_KEY),
@@ -1105,7 +1126,7 @@ impl Pkcs11Store {
             return Err(KeyError::Unsupported("importing a secret of this usage"));
         }
         let mut template = secret_template(sys::CKK_GENERIC_SECRET, true);
-        template.push(Attr::bool(sys::CKA_DERIVE, true));
+        template.extend(derive_only());
         template.push(Attr::bytes(sys::CKA_VALUE, value));
         let handle = self.create_object(&template)?;
         Ok(self.token_secret(usage, handle, ObjectKind::Tls13Secret))
@@ -1201,6 +1222,7 @@ impl Pkcs11Store {
                 handle,
                 kind,
                 sensitive: flag(handle, sys::CKA_SENSITIVE),
+                sign: flag(handle, sys::CKA_SIGN),
                 extractable: flag(handle, sys::CKA_EXTRACTABLE),
                 token_object: flag(handle, sys::CKA_TOKEN),
                 class: module
@@ -1376,7 +1398,8 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         | CKM_TLS12_EXTENDED_MASTER_KEY_DERIVE_DH
         | CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH
         | sys::CKM_HKDF_DERIVE
-        | sys::CKM_HKDF_DATA => sys::CKF_DERIVE,
+        | sys::CKM_HKDF_DATA
+        | CKM_HSMTLS_TLS13_KEY_AND_IV => sys::CKF_DERIVE,
         sys::CKM_EC_KEY_PAIR_GEN | sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => {
             sys::CKF_GENERATE_KEY_PAIR
         }
@@ -1386,7 +1409,8 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         sys::CKM_TLS12_MAC
         | sys::CKM_TLS_MAC
         | CKM_NSS_TLS_PRF_GENERAL_SHA256
-        | CKM_NSS_HMAC_CONSTANT_TIME => sys::CKF_SIGN,
+        | CKM_NSS_HMAC_CONSTANT_TIME
+        | CKM_HSMTLS_TLS13_FINISHED => sys::CKF_SIGN,
         _ => 0,
     }
 }
@@ -1698,7 +1722,7 @@ impl KeyStore for Pkcs11Store {
         }
         let locked = self.plan.prf != Prf::Software;
         let mut template = secret_template(sys::CKK_GENERIC_SECRET, locked);
-        template.push(Attr::bool(sys::CKA_DERIVE, true));
+        template.extend(derive_only());
         // X25519 shares are raw 32 bytes everywhere.
         let wrapped;
         let public = if self.plan.ecdh_der_public && group != KeyExchangeGroup::X25519 {

@@ -29,7 +29,7 @@ use hsmtls_keys::{
 
 use crate::ffi::{Attr, Mech, CK_OBJECT_HANDLE};
 use crate::objects::{ObjectKind, SecretObject, SecretValue, TokenObject};
-use crate::{hash_alg, prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
+use crate::{derive_only, hash_alg, prf_mechanism, secret_template, store_err, Pkcs11Store, Token};
 
 const TAG_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
@@ -119,7 +119,7 @@ impl Pkcs11Store {
             }),
             SecretValue::Software(v) => {
                 let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
-                t.push(Attr::bool(sys::CKA_DERIVE, true));
+                t.extend(derive_only());
                 t.push(Attr::bytes(sys::CKA_VALUE, v));
                 let o = self.create(&t, ObjectKind::Tls13Secret)?;
                 Ok(KeyRef {
@@ -199,7 +199,7 @@ impl Pkcs11Store {
             sys::CKA_VALUE_LEN,
             hash.output_len() as sys::CK_ULONG,
         ));
-        t.push(Attr::bool(sys::CKA_DERIVE, true));
+        t.extend(derive_only());
         self.derive(
             &Mech::Hkdf {
                 mechanism: sys::CKM_HKDF_DERIVE,
@@ -233,7 +233,7 @@ impl Pkcs11Store {
             (
                 sys::CKK_GENERIC_SECRET,
                 hash.output_len(),
-                vec![Attr::bool(sys::CKA_DERIVE, true)],
+                derive_only().into(),
             ),
         )?;
         Ok(Tls13Constants {
@@ -318,7 +318,7 @@ impl Pkcs11Store {
                 Attr::bool(sys::CKA_VERIFY, true),
             ]
         } else {
-            vec![Attr::bool(sys::CKA_DERIVE, true)]
+            derive_only().into()
         };
         let h = self.expand_label_key(
             hash,
@@ -385,6 +385,30 @@ impl Pkcs11Store {
         base_key: &Secret,
         transcript_hash: &[u8],
     ) -> Result<Digest, KeyError> {
+        if self.plan.has(crate::CKM_HSMTLS_TLS13_FINISHED) {
+            // One C_Sign keyed by the traffic secret (vendor mechanism).
+            self.tls13_check(hash)?;
+            let secret = self.hkdf_key(base_key)?;
+            let session = self.token.session().map_err(store_err)?;
+            let mac = self
+                .token
+                .module
+                .sign(
+                    session.handle,
+                    &Mech::Ulong {
+                        mechanism: crate::CKM_HSMTLS_TLS13_FINISHED,
+                        value: prf_mechanism(hash),
+                    },
+                    secret.handle,
+                    transcript_hash,
+                    hash.output_len(),
+                )
+                .map_err(store_err)?;
+            if mac.len() != hash.output_len() {
+                return Err(KeyError::Store("token returned a short Finished".into()));
+            }
+            return Ok(Digest::new(&mac));
+        }
         let mech = hmac_mechanism(hash);
         if !self.plan.has(mech) {
             return Err(KeyError::Unsupported("HMAC for TLS 1.3 Finished"));

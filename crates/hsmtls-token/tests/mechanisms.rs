@@ -1038,3 +1038,69 @@ fn tls13_key_and_iv_vendor_mechanism() {
         Err(CKR_TEMPLATE_INCONSISTENT)
     );
 }
+
+/// The vendor mechanism CKM_HSMTLS_TLS13_FINISHED on RFC 8448 §3: the
+/// server handshake traffic secret as the key, the transcript hash through
+/// CertificateVerify as the data, the trace's server Finished verify_data
+/// as the signature. The secret needs CKA_DERIVE, not CKA_SIGN; a plain
+/// HMAC with a derive-only secret stays refused.
+#[test]
+fn tls13_finished_vendor_mechanism() {
+    let (slot, h) = fresh_token();
+    let finished = hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_FINISHED;
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, finished, &mut info) },
+        CKR_OK
+    );
+    assert_eq!(info.flags & CKF_SIGN, CKF_SIGN);
+    // A derive-only secret, as hsmtls-pkcs11 makes every TLS 1.3 secret.
+    let secret = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bytes(
+                CKA_VALUE,
+                &hex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38"),
+            )
+            .bool(CKA_SENSITIVE, true)
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SIGN, false),
+    )
+    .unwrap();
+    let hash = hex("edb7725fa7a3473b031ec8ef65a2485493900138a2b91291407d7951a06110ed");
+    let mut prf: CK_MECHANISM_TYPE = CKM_SHA256;
+    let mut m = mech_with(finished, &mut prf);
+    assert_eq!(
+        sign(h, &mut m, secret, &hash).unwrap(),
+        hex("9b9b141d906337fbd2cbdce71df4deda4ab42c309572cb7fffee5454b78f0718")
+    );
+    // It is no HMAC key (CKA_SIGN false).
+    assert_eq!(
+        sign(h, &mut mech(CKM_SHA256_HMAC), secret, &hash),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+    // A hash the mechanism does not know.
+    let mut md5: CK_MECHANISM_TYPE = CKM_MD5;
+    let mut m = mech_with(finished, &mut md5);
+    assert_eq!(
+        sign(h, &mut m, secret, &hash),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    // A key without CKA_DERIVE.
+    let no_derive = create(
+        h,
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .bytes(CKA_VALUE, &[7; 32])
+            .bool(CKA_SIGN, true),
+    )
+    .unwrap();
+    let mut m = mech_with(finished, &mut prf);
+    assert_eq!(
+        sign(h, &mut m, no_derive, &hash),
+        Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
+    );
+}

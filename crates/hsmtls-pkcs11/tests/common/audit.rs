@@ -124,6 +124,11 @@ impl KeyStore for Auditing {
 pub fn check_isolation13(audits: &[ObjectAudit], what: &str) {
     assert!(!audits.is_empty(), "{what}: no secret object audited");
     for a in audits {
+        // What only feeds derivations is no HMAC key: a C_Sign keyed by
+        // it would compute its expansions in the clear.
+        if matches!(a.kind, ObjectKind::PreMaster | ObjectKind::Tls13Secret) {
+            assert_eq!(a.sign, Some(false), "{what}: {a:?} CKA_SIGN");
+        }
         assert_eq!(a.sensitive, Some(true), "{what}: {a:?} not CKA_SENSITIVE");
         assert_eq!(a.extractable, Some(false), "{what}: {a:?} CKA_EXTRACTABLE");
         assert_eq!(
@@ -145,6 +150,9 @@ pub fn check_isolation13(audits: &[ObjectAudit], what: &str) {
 pub fn check_isolation(audits: &[ObjectAudit], what: &str) {
     assert!(!audits.is_empty(), "{what}: no secret object audited");
     for a in audits {
+        if a.kind == ObjectKind::PreMaster {
+            assert_eq!(a.sign, Some(false), "{what}: {a:?} CKA_SIGN");
+        }
         assert_eq!(a.sensitive, Some(true), "{what}: {a:?} not CKA_SENSITIVE");
         assert_eq!(a.extractable, Some(false), "{what}: {a:?} CKA_EXTRACTABLE");
         assert_eq!(

@@ -400,6 +400,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
             // SAFETY: valid parameter (contract).
             unsafe { tls13::parse(m) }?
         }
+        tls13::CKM_HSMTLS_TLS13_FINISHED => Param::Tls13Finished {
+            // SAFETY: as for `param`.
+            prf: unsafe { param::<CK_MECHANISM_TYPE>(m) }?,
+        },
         _ if none => Param::None,
         _ => return Err(Error::new(CKR_MECHANISM_PARAM_INVALID)),
     };

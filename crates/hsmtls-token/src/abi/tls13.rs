@@ -1,6 +1,6 @@
-//! The hsmtls vendor mechanism [`CKM_HSMTLS_TLS13_KEY_AND_IV`] with its
-//! parameter structure [`CK_HSMTLS_TLS13_KEY_IV_PARAMS`]
-//! (docs/token-vendor-mechanisms.md).
+//! The hsmtls vendor mechanisms [`CKM_HSMTLS_TLS13_KEY_AND_IV`] with its
+//! parameter structure [`CK_HSMTLS_TLS13_KEY_IV_PARAMS`], and
+//! [`CKM_HSMTLS_TLS13_FINISHED`] (docs/token-vendor-mechanisms.md).
 
 use cryptoki_sys::*;
 
@@ -17,6 +17,14 @@ use crate::mechanisms::Param;
 /// `CKM_TLS12_KEY_AND_MAC_DERIVE` is to TLS 1.2: one call instead of a
 /// key derivation, a data-object derivation, a read and a destroy.
 pub const CKM_HSMTLS_TLS13_KEY_AND_IV: CK_MECHANISM_TYPE = CKM_HSMTLS | 0x0002;
+
+/// A TLS 1.3 Finished `verify_data` (RFC 8446 §4.4.4) signed with the
+/// handshake traffic secret as the key: `C_SignInit` with this mechanism
+/// (parameter: the `CK_MECHANISM_TYPE` of the HKDF hash, `CKM_SHA256` or
+/// `CKM_SHA384`) on the secret (`CKA_DERIVE`), `C_Sign` over the
+/// transcript hash. One call instead of deriving the finished key,
+/// signing with it and destroying it.
+pub const CKM_HSMTLS_TLS13_FINISHED: CK_MECHANISM_TYPE = CKM_HSMTLS | 0x0003;
 
 /// The parameter of [`CKM_HSMTLS_TLS13_KEY_AND_IV`] (C layout with the
 /// platform's `CK_ULONG`):

@@ -34,7 +34,7 @@ use cryptoki_sys::*;
 use hsmtls_crypto::hkdf;
 use zeroize::Zeroizing;
 
-use super::{hash_of, require_key_type, secret, Derived, DerivedKey, Mechanism, Param};
+use super::{hash_of, require_key_type, secret, Derived, DerivedKey, Mechanism, Param, Sign};
 use crate::error::{err, Result};
 use crate::object::Object;
 
@@ -207,6 +207,59 @@ pub fn tls13_key_and_iv(m: &Mechanism, base: &Object, tpl: &Object) -> Result<De
         iv.to_vec(),
         Vec::new(),
     ))
+}
+
+/// `CKM_HSMTLS_TLS13_FINISHED` (vendor; docs/token-vendor-mechanisms.md):
+/// a `C_Sign` keyed by a TLS 1.3 handshake traffic secret whose output is
+/// the Finished `verify_data` over the data (the transcript hash, RFC 8446
+/// §4.4.4): `HMAC(HKDF-Expand-Label(secret, "finished", "", Hash.length),
+/// data)`. The finished key never becomes an object; the secret is used
+/// for nothing but this (the key needs `CKA_DERIVE`, as for the
+/// derivation the mechanism stands for, not `CKA_SIGN`: a plain HMAC keyed
+/// by a traffic secret would compute any HKDF expansion of it).
+pub fn tls13_finished(m: &Mechanism, key: &Object) -> Result<Box<dyn Sign>> {
+    let Param::Tls13Finished { prf } = &m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let alg = hash_of(*prf)?;
+    ikm(key)?;
+    let len = alg.output_len();
+    let info = hkdf::hkdf_label(len, b"finished", b"")?;
+    let mut finished_key = Zeroizing::new(vec![0u8; len]);
+    hkdf::expand_keyed(&*key.hmac_key(alg)?, &[&info], &mut finished_key)?;
+    let hmac = hsmtls_crypto::hash::KeyedHmac::new(alg, &finished_key);
+    Ok(Box::new(Finished {
+        ctx: Some(hmac.start()),
+        len,
+    }))
+}
+
+/// A running [`tls13_finished`].
+struct Finished {
+    /// `None` once finished.
+    ctx: Option<hsmtls_crypto::hash::HmacContext>,
+    len: usize,
+}
+
+impl Sign for Finished {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        match &mut self.ctx {
+            Some(ctx) => {
+                ctx.update(data);
+                Ok(())
+            }
+            None => err(CKR_OPERATION_NOT_INITIALIZED),
+        }
+    }
+    fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        match self.ctx.take() {
+            Some(ctx) => Ok(ctx.finish()),
+            None => err(CKR_OPERATION_NOT_INITIALIZED),
+        }
+    }
+    fn signature_len(&self) -> usize {
+        self.len
+    }
 }
 
 /// Parses an RFC 8446 §7.1 `HkdfLabel`: (length, label, context).

@@ -119,6 +119,11 @@ pub enum Param {
     },
     /// `CK_HKDF_PARAMS`.
     Hkdf(hkdf::HkdfParams),
+    /// The `prfHashMechanism` of `CKM_HSMTLS_TLS13_FINISHED` (vendor).
+    Tls13Finished {
+        /// `CKM_SHA256` or `CKM_SHA384`.
+        prf: CK_MECHANISM_TYPE,
+    },
     /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (vendor).
     Tls13KeyIv {
         /// `prfHashMechanism`.
@@ -591,6 +596,12 @@ pub static REGISTRY: &[Entry] = &[
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         derive = Some(hkdf::tls13_key_and_iv)
+    ),
+    entry!(
+        crate::abi::tls13::CKM_HSMTLS_TLS13_FINISHED,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        sign = Some(hkdf::tls13_finished)
     ),
     entry!(
         CKM_HKDF_DATA,
