@@ -389,25 +389,11 @@ impl Pkcs11Store {
             // One C_Sign keyed by the traffic secret (vendor mechanism).
             self.tls13_check(hash)?;
             let secret = self.hkdf_key(base_key)?;
-            let session = self.token.session().map_err(store_err)?;
-            let mac = self
-                .token
-                .module
-                .sign(
-                    session.handle,
-                    &Mech::Ulong {
-                        mechanism: crate::CKM_HSMTLS_TLS13_FINISHED,
-                        value: prf_mechanism(hash),
-                    },
-                    secret.handle,
-                    transcript_hash,
-                    hash.output_len(),
-                )
-                .map_err(store_err)?;
-            if mac.len() != hash.output_len() {
-                return Err(KeyError::Store("token returned a short Finished".into()));
-            }
-            return Ok(Digest::new(&mac));
+            let mech = Mech::Ulong {
+                mechanism: crate::CKM_HSMTLS_TLS13_FINISHED,
+                value: prf_mechanism(hash),
+            };
+            return self.finished_mac(hash, &mech, secret.handle, transcript_hash);
         }
         let mech = hmac_mechanism(hash);
         if !self.plan.has(mech) {
@@ -419,20 +405,33 @@ impl Pkcs11Store {
         let SecretValue::Token(key) = &object.value else {
             return Err(KeyError::Store("finished key outside the token".into()));
         };
+        self.finished_mac(hash, &Mech::Plain(mech), key.handle, transcript_hash)
+    }
+
+    /// The `Hash.length`-byte MAC of a Finished (or binder) by `C_Sign`.
+    fn finished_mac(
+        &self,
+        hash: HashAlgorithm,
+        mech: &Mech<'_>,
+        key: CK_OBJECT_HANDLE,
+        transcript_hash: &[u8],
+    ) -> Result<Digest, KeyError> {
         let session = self.token.session().map_err(store_err)?;
         let mac = self
             .token
             .module
             .sign(
                 session.handle,
-                &Mech::Plain(mech),
-                key.handle,
+                mech,
+                key,
                 transcript_hash,
                 hash.output_len(),
             )
             .map_err(store_err)?;
         if mac.len() != hash.output_len() {
-            return Err(KeyError::Store("token returned a short HMAC".into()));
+            return Err(KeyError::Store(
+                "token returned a short Finished MAC".into(),
+            ));
         }
         Ok(Digest::new(&mac))
     }
