@@ -1,12 +1,20 @@
-//! hsmtls: a sans-IO TLS 1.2 engine whose protocol code never holds a
-//! secret.
+//! hsmtls: a sans-IO TLS 1.2 and 1.3 engine whose protocol code never
+//! holds a secret.
 //!
 //! Every secret of a connection — the ephemeral ECDH key, the pre-master
-//! and master secrets, the traffic keys, the long-term private keys — is an
-//! opaque handle in a [`KeyStore`](hsmtls_keys::KeyStore): in process
-//! (`hsmtls-soft`) or in a PKCS#11 token. This crate depends on no
-//! cryptographic implementation; transcript hashing and signature checks
-//! are reached through the store too.
+//! and master secrets, every stage of the TLS 1.3 key schedule, the traffic
+//! keys, the long-term private keys — is an opaque handle in a
+//! [`KeyStore`](hsmtls_keys::KeyStore): in process (`hsmtls-soft`) or in a
+//! PKCS#11 token. This crate depends on no cryptographic implementation;
+//! transcript hashing and signature checks are reached through the store
+//! too.
+//!
+//! TLS 1.3 0-RTT is off by default on both sides:
+//! [`ServerConfigBuilder::max_early_data_size`] (with real anti-replay,
+//! [`ServerConfigBuilder::early_data_anti_replay`]) and
+//! [`ClientConfigBuilder::early_data`]; a server reads accepted early data
+//! with [`Connection::take_early_data`], apart from the rest, because it can
+//! be replayed.
 //!
 //! ```no_run
 //! use std::sync::Arc;
