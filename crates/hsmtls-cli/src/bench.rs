@@ -361,29 +361,18 @@ fn run_both_handshakes(args: &Args, suite: CipherSuite, group: NamedGroup) -> Re
             totals[k].1 += t[k].1;
         }
     }
-    let label = match args.mode {
-        Mode::Handshake => "handshakes",
-        Mode::Resume => "handshake-resume",
-        _ => "handshake-ticket",
-    };
     let rounds = per_batch * BATCHES;
     for (k, store_name) in [(0, "soft"), (1, name.as_str())] {
-        outln!(
-            "{label}	{}	{}	server	{:.2}	handshakes/s	{store_name}",
-            args.suite,
-            args.group,
+        print_handshake_rates(
+            args,
             per_second(rounds, totals[k].0),
-        );
-        outln!(
-            "{label}	{}	{}	client	{:.2}	handshakes/s	{store_name}",
-            args.suite,
-            args.group,
             per_second(rounds, totals[k].1),
+            store_name,
         );
     }
     for (w, ratios) in [("server", server_ratios), ("client", client_ratios)] {
         outln!(
-            "ratio	{}	{w}	{name} / soft	{:.2}	(median of {BATCHES} alternating batches, {:.2}..{:.2})",
+            "ratio\t{}\t{w}\t{name} / soft\t{:.2}\t(median of {BATCHES} alternating batches, {:.2}..{:.2})",
             args.suite,
             median(&ratios),
             ratios.iter().copied().fold(f64::INFINITY, f64::min),
@@ -396,6 +385,22 @@ fn run_both_handshakes(args: &Args, suite: CipherSuite, group: NamedGroup) -> Re
         );
     }
     Ok(())
+}
+
+/// The two result lines of a handshake measurement.
+fn print_handshake_rates(args: &Args, server: f64, client: f64, store_name: &str) {
+    let label = match args.mode {
+        Mode::Handshake => "handshakes",
+        Mode::Resume => "handshake-resume",
+        _ => "handshake-ticket",
+    };
+    for (side, rate) in [("server", server), ("client", client)] {
+        outln!(
+            "{label}\t{}\t{}\t{side}\t{rate:.2}\thandshakes/s\t{store_name}",
+            args.suite,
+            args.group,
+        );
+    }
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -436,25 +441,11 @@ fn run_one(
                 client_total += c;
                 server_total += s;
             }
-            let label = match args.mode {
-                Mode::Handshake => "handshakes",
-                Mode::Resume => "handshake-resume",
-                _ => "handshake-ticket",
-            };
             let (server, client) = (
                 per_second(rounds, server_total),
                 per_second(rounds, client_total),
             );
-            outln!(
-                "{label}\t{}\t{}\tserver\t{server:.2}\thandshakes/s\t{store_name}",
-                args.suite,
-                args.group,
-            );
-            outln!(
-                "{label}\t{}\t{}\tclient\t{client:.2}\thandshakes/s\t{store_name}",
-                args.suite,
-                args.group,
-            );
+            print_handshake_rates(args, server, client, store_name);
             Ok(vec![server, client])
         }
         Mode::Bulk => bulk(&client_config, &server_config, args, store_name),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cryptoki_sys as sys;
 use hsmtls_keys::KeyExchangeGroup;
 
-use crate::ffi::{self, Attr, Ck, Mech, Module, CK_OBJECT_HANDLE, CK_SESSION_HANDLE};
+use crate::ffi::{Attr, Ck, Mech, Module, CK_OBJECT_HANDLE, CK_SESSION_HANDLE};
 use crate::uri::{ObjectType, Pkcs11Uri};
 use crate::{der, OpenError, Pkcs11Config, TokenSelector};
 
@@ -295,28 +295,10 @@ pub enum KeySpec {
     Aes(u32),
 }
 
-fn load(config: &Pkcs11Config) -> Result<Arc<Module>, OpenError> {
-    Module::get(
-        &config.module,
-        config.init_reserved.as_deref(),
-        config.linked.map(|l| l.0),
-    )
-    .map_err(|e| {
-        OpenError::Module(match e {
-            ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
-            ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),
-            ffi::LoadError::Mismatch => format!(
-                "{} already initialized with other parameters",
-                config.module.display()
-            ),
-        })
-    })
-}
-
 /// Every slot of `config`'s module (with or without a token) and what
 /// its token says about itself.
 pub fn list_slots(config: &Pkcs11Config) -> Result<Vec<SlotDescription>, OpenError> {
-    let module = load(config)?;
+    let module = crate::load_module(config)?;
     let mut out = Vec::new();
     for slot in module.all_slots()? {
         let info = module.slot_info(slot)?;
@@ -369,7 +351,7 @@ impl TokenAdmin {
     /// one: the first such for [`TokenSelector::First`]). No login:
     /// `config.pin` is used by [`TokenAdmin::login`].
     pub fn open(config: &Pkcs11Config) -> Result<Self, OpenError> {
-        let module = load(config)?;
+        let module = crate::load_module(config)?;
         let mut chosen = None;
         for slot in module.slots()? {
             let info = module.token_info(slot)?;

@@ -147,21 +147,7 @@ fn with_bench<T>(
     time: Duration,
     f: impl FnOnce(&Bench<'_>) -> T,
 ) -> Result<T, OpenError> {
-    let module = Module::get(
-        &config.module,
-        config.init_reserved.as_deref(),
-        config.linked.map(|l| l.0),
-    )
-    .map_err(|e| {
-        OpenError::Module(match e {
-            ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
-            ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),
-            ffi::LoadError::Mismatch => format!(
-                "{} already initialized with other parameters",
-                config.module.display()
-            ),
-        })
-    })?;
+    let module = crate::load_module(config)?;
     let slots = module.slots()?;
     let slot = match &config.token {
         TokenSelector::SlotId(s) => *s as sys::CK_SLOT_ID,

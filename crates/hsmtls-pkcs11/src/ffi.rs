@@ -694,17 +694,27 @@ impl Module {
         &self.path
     }
 
+    /// The slots with a token (`C_GetSlotList(CK_TRUE)`).
     pub(crate) fn slots(&self) -> CkResult<Vec<CK_SLOT_ID>> {
+        self.slot_list(true)
+    }
+
+    fn slot_list(&self, token_present: bool) -> CkResult<Vec<CK_SLOT_ID>> {
         let f = func!(self, C_GetSlotList);
+        let present = if token_present {
+            sys::CK_TRUE
+        } else {
+            sys::CK_FALSE
+        };
         let mut n: CK_ULONG = 0;
         // SAFETY: a size query: null list, valid count pointer.
         check("C_GetSlotList", unsafe {
-            f(sys::CK_TRUE, ptr::null_mut(), &mut n)
+            f(present, ptr::null_mut(), &mut n)
         })?;
         let mut slots = vec![0 as CK_SLOT_ID; n as usize];
         // SAFETY: `slots` has room for `n` entries.
         check("C_GetSlotList", unsafe {
-            f(sys::CK_TRUE, slots.as_mut_ptr(), &mut n)
+            f(present, slots.as_mut_ptr(), &mut n)
         })?;
         slots.truncate(n as usize);
         Ok(slots)
@@ -726,19 +736,7 @@ impl Module {
 
     /// Every slot, with or without a token (`C_GetSlotList(CK_FALSE)`).
     pub(crate) fn all_slots(&self) -> CkResult<Vec<CK_SLOT_ID>> {
-        let f = func!(self, C_GetSlotList);
-        let mut n: CK_ULONG = 0;
-        // SAFETY: a size query: null list, valid count pointer.
-        check("C_GetSlotList", unsafe {
-            f(sys::CK_FALSE, ptr::null_mut(), &mut n)
-        })?;
-        let mut slots = vec![0 as CK_SLOT_ID; n as usize];
-        // SAFETY: `slots` has room for `n` entries.
-        check("C_GetSlotList", unsafe {
-            f(sys::CK_FALSE, slots.as_mut_ptr(), &mut n)
-        })?;
-        slots.truncate(n as usize);
-        Ok(slots)
+        self.slot_list(false)
     }
 
     pub(crate) fn slot_info(&self, slot: CK_SLOT_ID) -> CkResult<SlotInfo> {

@@ -355,6 +355,26 @@ fn secret_template(key_type: sys::CK_KEY_TYPE, locked: bool) -> Vec<Attr> {
     ]
 }
 
+/// Loads (or finds loaded) `config`'s module, its load errors as
+/// [`OpenError::Module`] naming the module.
+pub(crate) fn load_module(config: &Pkcs11Config) -> Result<Arc<Module>, OpenError> {
+    Module::get(
+        &config.module,
+        config.init_reserved.as_deref(),
+        config.linked.map(|l| l.0),
+    )
+    .map_err(|e| {
+        OpenError::Module(match e {
+            ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
+            ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),
+            ffi::LoadError::Mismatch => format!(
+                "{} already initialized with other parameters",
+                config.module.display()
+            ),
+        })
+    })
+}
+
 impl Pkcs11Store {
     /// Loads the module, opens the token, logs in, reads the mechanism list
     /// and plans every operation under the configured policy.
@@ -362,21 +382,7 @@ impl Pkcs11Store {
     /// Fails with [`OpenError::MissingMechanism`] when the strict policy
     /// needs a mechanism the token lacks.
     pub fn open(config: &Pkcs11Config) -> Result<Self, OpenError> {
-        let module = Module::get(
-            &config.module,
-            config.init_reserved.as_deref(),
-            config.linked.map(|l| l.0),
-        )
-        .map_err(|e| {
-            OpenError::Module(match e {
-                ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
-                ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),
-                ffi::LoadError::Mismatch => format!(
-                    "{} already initialized with other parameters",
-                    config.module.display()
-                ),
-            })
-        })?;
+        let module = load_module(config)?;
         let slots = module.slots()?;
         let mut chosen = None;
         for slot in slots {

@@ -6,7 +6,7 @@
 use cryptoki_sys as sys;
 use hsmtls_keys::KeyError;
 
-use crate::ffi::{self, Attr, Module};
+use crate::ffi::Attr;
 use crate::uri::{ObjectType, Pkcs11Uri};
 use crate::{der, store_err, OpenError, Pkcs11Config, Pkcs11Store};
 
@@ -20,21 +20,7 @@ pub fn init_token(
     so_pin: &str,
     user_pin: &str,
 ) -> Result<u64, OpenError> {
-    let module = Module::get(
-        &config.module,
-        config.init_reserved.as_deref(),
-        config.linked.map(|l| l.0),
-    )
-    .map_err(|e| {
-        OpenError::Module(match e {
-            ffi::LoadError::Library(why) => format!("{}: {why}", config.module.display()),
-            ffi::LoadError::Ck(ck) => format!("{}: {ck}", config.module.display()),
-            ffi::LoadError::Mismatch => format!(
-                "{} already initialized with other parameters",
-                config.module.display()
-            ),
-        })
-    })?;
+    let module = crate::load_module(config)?;
     let slot = module
         .slots()?
         .into_iter()

@@ -470,12 +470,7 @@ impl Library {
         }
         let entry = mechanisms::lookup(m.mechanism)?;
         let usage = match kind {
-            // The Finished vendor mechanism stands for a derivation from
-            // the traffic secret (see `hkdf::tls13_finished`).
-            OpKind::Sign if m.mechanism == crate::abi::tls13::CKM_HSMTLS_TLS13_FINISHED => {
-                CKA_DERIVE
-            }
-            OpKind::Sign => CKA_SIGN,
+            OpKind::Sign => entry.sign_usage,
             OpKind::Verify => CKA_VERIFY,
             OpKind::Encrypt => CKA_ENCRYPT,
             OpKind::Decrypt => CKA_DECRYPT,

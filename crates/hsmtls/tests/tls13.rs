@@ -55,6 +55,27 @@ fn builders(kind: &str) -> (hsmtls::ClientConfigBuilder, hsmtls::ServerConfigBui
     )
 }
 
+/// A client whose first share (x25519) a P-384-only server cannot take:
+/// every first handshake has a HelloRetryRequest. `server` adds to the
+/// server's configuration.
+fn retry_configs(
+    server: impl FnOnce(hsmtls::ServerConfigBuilder) -> hsmtls::ServerConfigBuilder,
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let (c, s) = builders("ecdsa-p256");
+    let c = Arc::new(
+        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
+            .expect("groups")
+            .build()
+            .expect("client"),
+    );
+    let s = Arc::new(
+        server(s.groups(&[NamedGroup::secp384r1]).expect("group"))
+            .build()
+            .expect("server"),
+    );
+    (c, s)
+}
+
 #[test]
 fn every_suite_group_and_key() {
     let suites = [
@@ -132,20 +153,8 @@ fn brainpool_code_points_map_between_versions() {
 
 #[test]
 fn hello_retry_request_when_the_share_does_not_fit() {
-    let (c, s) = builders("ecdsa-p256");
     // The client's first share is for x25519; the server only takes P-384.
-    let c = Arc::new(
-        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
-            .expect("groups")
-            .build()
-            .expect("client"),
-    );
-    let s = Arc::new(
-        s.groups(&[NamedGroup::secp384r1])
-            .expect("group")
-            .build()
-            .expect("server"),
-    );
+    let (c, s) = retry_configs(|b| b);
     let (mut client, mut server) = pair(&c, &s);
     assert_eq!(client.negotiated().group, Some(NamedGroup::secp384r1));
     assert_eq!(server.negotiated().group, Some(NamedGroup::secp384r1));
@@ -177,21 +186,8 @@ impl hsmtls::hooks::HandshakeHook for ClientHellos {
 
 #[test]
 fn a_resuming_client_leads_with_the_group_the_server_chose() {
-    let (c, s) = builders("ecdsa-p256");
-    let c = Arc::new(
-        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
-            .expect("groups")
-            .build()
-            .expect("client"),
-    );
     let hellos = Arc::new(ClientHellos::default());
-    let s = Arc::new(
-        s.groups(&[NamedGroup::secp384r1])
-            .expect("group")
-            .handshake_hook(hellos.clone())
-            .build()
-            .expect("server"),
-    );
+    let (c, s) = retry_configs(|b| b.handshake_hook(hellos.clone()));
     let count = || hellos.0.load(std::sync::atomic::Ordering::Relaxed);
     // First contact: the x25519 share does not fit, one retry.
     let (mut client, mut server) = pair(&c, &s);
@@ -210,23 +206,7 @@ fn a_resuming_client_leads_with_the_group_the_server_chose() {
 /// a changed or missing echo ends it.
 #[test]
 fn hello_retry_request_cookie() {
-    let configs = || {
-        let (c, s) = builders("ecdsa-p256");
-        let c = Arc::new(
-            c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
-                .expect("groups")
-                .build()
-                .expect("client"),
-        );
-        let s = Arc::new(
-            s.groups(&[NamedGroup::secp384r1])
-                .expect("group")
-                .hello_retry_cookie(true)
-                .build()
-                .expect("server"),
-        );
-        (c, s)
-    };
+    let configs = || retry_configs(|b| b.hello_retry_cookie(true));
     // cookie (44), 34 bytes: a 32-byte cookie.
     const COOKIE_EXT: [u8; 6] = [0x00, 0x2c, 0x00, 0x22, 0x00, 0x20];
     let (c, s) = configs();
@@ -264,19 +244,7 @@ fn hello_retry_request_cookie() {
     );
 
     // A server without cookies sends none.
-    let (c, s) = builders("ecdsa-p256");
-    let c = Arc::new(
-        c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
-            .expect("groups")
-            .build()
-            .expect("client"),
-    );
-    let s = Arc::new(
-        s.groups(&[NamedGroup::secp384r1])
-            .expect("group")
-            .build()
-            .expect("server"),
-    );
+    let (c, s) = retry_configs(|b| b);
     let (mut client, mut server) = connections(&c, &s);
     let mut seen = Vec::new();
     run_with_tamper(&mut client, &mut server, |dir, i, bytes| {
@@ -301,23 +269,8 @@ fn hello_retry_request_cookie_from_the_hook() {
             Some(self.0.clone())
         }
     }
-    let configs = |cookie: Vec<u8>| {
-        let (c, s) = builders("ecdsa-p256");
-        let c = Arc::new(
-            c.groups(&[NamedGroup::x25519, NamedGroup::secp384r1])
-                .expect("groups")
-                .build()
-                .expect("client"),
-        );
-        let s = Arc::new(
-            s.groups(&[NamedGroup::secp384r1])
-                .expect("group")
-                .handshake_hook(Arc::new(CookieHook(cookie)))
-                .build()
-                .expect("server"),
-        );
-        (c, s)
-    };
+    let configs =
+        |cookie: Vec<u8>| retry_configs(|b| b.handshake_hook(Arc::new(CookieHook(cookie))));
     let cookie: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
     let (c, s) = configs(cookie.clone());
     let (mut client, mut server) = connections(&c, &s);

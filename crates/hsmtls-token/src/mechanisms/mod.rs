@@ -295,6 +295,10 @@ pub struct Entry {
     pub extra: CK_FLAGS,
     /// Signature / MAC.
     pub sign: Option<SignFn>,
+    /// The key attribute `C_SignInit` requires: `CKA_SIGN`, or
+    /// `CKA_DERIVE` for a mechanism that stands for a derivation
+    /// (`CKM_HSMTLS_TLS13_FINISHED`).
+    pub sign_usage: CK_ATTRIBUTE_TYPE,
     /// Verification.
     pub verify: Option<VerifyFn>,
     /// Encryption.
@@ -329,6 +333,7 @@ impl Entry {
             max_key,
             extra: 0,
             sign: None,
+            sign_usage: CKA_SIGN,
             verify: None,
             encrypt: None,
             decrypt: None,
@@ -601,7 +606,8 @@ pub static REGISTRY: &[Entry] = &[
         crate::abi::tls13::CKM_HSMTLS_TLS13_FINISHED,
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
-        sign = Some(hkdf::tls13_finished)
+        sign = Some(hkdf::tls13_finished),
+        sign_usage = CKA_DERIVE
     ),
     entry!(
         CKM_HKDF_DATA,

@@ -181,32 +181,31 @@ pub(crate) fn send_client_hello(
         hash: psk.suite.hash,
         aead: psk.suite.aead,
     };
-    let hash = match transcript.algorithm() {
-        Some(_) => transcript.hash_with(&encoded[..truncated])?,
-        None => {
-            let mut h = cx.store.hasher(psk.suite.hash)?;
-            h.update(transcript.messages());
-            h.update(&encoded[..truncated]);
-            h.current()
-        }
-    };
+    // The transcript so far with `extra` appended (before the ServerHello
+    // the transcript keeps messages and has no hash yet).
+    let hash_with =
+        |store: &Arc<dyn hsmtls_keys::KeyStore>, extra: &[u8]| match transcript.algorithm() {
+            Some(_) => transcript.hash_with(extra),
+            None => {
+                let mut h = store.hasher(psk.suite.hash)?;
+                h.update(transcript.messages());
+                h.update(extra);
+                Ok(h.current())
+            }
+        };
+    let hash = hash_with(&cx.store, &encoded[..truncated])?;
     let early = schedule.early(&cx.store, Some(&psk.session.session.master))?;
     let binder_key = schedule.binder_key(&cx.store, &early)?;
     let binder = schedule.verify_data(&cx.store, &binder_key, hash.as_ref())?;
     encoded[truncated + 3..].copy_from_slice(binder.as_ref());
-    cx.send_encoded_handshake(HandshakeType::ClientHello, &encoded, transcript)?;
-    let Some(max_early_data) = offer.early_data else {
-        return Ok(());
+    // 0-RTT (§2.3): the early traffic key over the whole ClientHello.
+    let hello_hash = match offer.early_data {
+        Some(_) => Some(hash_with(&cx.store, &encoded)?),
+        None => None,
     };
-    // 0-RTT (§2.3): the early traffic key over the ClientHello; §D.4: in
-    // middlebox mode the change_cipher_spec goes right after it.
-    let hello_hash = match transcript.algorithm() {
-        Some(_) => transcript.current_hash()?,
-        None => {
-            let mut h = cx.store.hasher(psk.suite.hash)?;
-            h.update(transcript.messages());
-            h.current()
-        }
+    cx.send_encoded_handshake(HandshakeType::ClientHello, &encoded, transcript)?;
+    let (Some(max_early_data), Some(hello_hash)) = (offer.early_data, hello_hash) else {
+        return Ok(());
     };
     let secret = schedule.client_early_traffic(&cx.store, &early, hello_hash.as_ref())?;
     let protector = cx
@@ -215,6 +214,8 @@ pub(crate) fn send_client_hello(
     cx.flush_flight()?;
     // §5.1: 0x0303 in every record after the first ClientHello's.
     cx.record.write_version = ProtocolVersion::TLSv1_2;
+    // §D.4: in middlebox mode the change_cipher_spec goes right after the
+    // ClientHello when early data follows.
     if middlebox && !cx.middlebox_ccs_sent {
         cx.send_change_cipher_spec()?;
         cx.middlebox_ccs_sent = true;
