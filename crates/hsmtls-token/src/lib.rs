@@ -18,6 +18,7 @@ pub mod abi;
 pub mod attributes;
 pub mod config;
 pub mod error;
+pub mod handles;
 pub mod library;
 pub mod mechanisms;
 pub mod object;

@@ -7,7 +7,7 @@
 //! each session its own `Mutex`. Order: session → token, never the other
 //! way, so threads working in different sessions run in parallel.
 
-use std::collections::HashMap;
+use crate::handles::HandleMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -26,7 +26,7 @@ use crate::token::{Login, Token, TokenStatus};
 /// The initialised library.
 pub struct Library {
     slots: Vec<Slot>,
-    sessions: RwLock<HashMap<CK_SESSION_HANDLE, Arc<Mutex<Session>>>>,
+    sessions: RwLock<HandleMap<CK_SESSION_HANDLE, Arc<Mutex<Session>>>>,
     next_session: AtomicU64,
 }
 
@@ -51,7 +51,7 @@ pub fn initialize() -> Result<()> {
     let cfg = Config::load()?;
     *g = Some(Arc::new(Library {
         slots: slot::slots(&cfg)?,
-        sessions: RwLock::new(HashMap::new()),
+        sessions: RwLock::new(HandleMap::default()),
         next_session: AtomicU64::new(1),
     }));
     Ok(())

@@ -25,37 +25,216 @@ pub struct Object {
     cache: Arc<KeyCache>,
 }
 
-/// The attributes of an object, sorted by type: one allocation, found by
-/// binary search, cloned in one piece — an object has a few dozen
-/// attributes and a session key is built from its class's default set for
-/// every `C_DeriveKey`, which a tree of nodes made several allocations of.
-#[derive(Clone, Default)]
-struct Attrs(Vec<(CK_ATTRIBUTE_TYPE, Value)>);
+/// The attributes of an object. The boolean ones (most of a key's) are
+/// two bit sets over [`BOOLS`]; the others are sorted by type in one
+/// allocation, found by binary search. A session key is built from its
+/// class's default set for every `C_DeriveKey` and dropped with every
+/// `C_DestroyObject`: copying two words and a dozen values instead of
+/// some thirty, and inserting into a vector with room to spare, is most
+/// of what makes a token derivation cheap.
+#[derive(Default)]
+struct Attrs {
+    /// Bit `i`: [`BOOLS`]`[i]` is set.
+    bools_set: u32,
+    /// Bit `i`: [`BOOLS`]`[i]` is true (only where set).
+    bools_on: u32,
+    /// Bit `i`: [`BOOLS`]`[i]` is in `rest`, with a value other than one
+    /// byte 0 or 1 (which only a corrupt store could hold).
+    bools_in_rest: u32,
+    /// Every other attribute.
+    rest: Vec<(CK_ATTRIBUTE_TYPE, Value)>,
+}
+
+/// The `CK_BBOOL` attributes, by type (ascending, for ordered iteration).
+const BOOLS: [CK_ATTRIBUTE_TYPE; 22] = [
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_TRUSTED,
+    CKA_SENSITIVE,
+    CKA_ENCRYPT,
+    CKA_DECRYPT,
+    CKA_WRAP,
+    CKA_UNWRAP,
+    CKA_SIGN,
+    CKA_SIGN_RECOVER,
+    CKA_VERIFY,
+    CKA_VERIFY_RECOVER,
+    CKA_DERIVE,
+    CKA_EXTRACTABLE,
+    CKA_LOCAL,
+    CKA_NEVER_EXTRACTABLE,
+    CKA_ALWAYS_SENSITIVE,
+    CKA_MODIFIABLE,
+    CKA_COPYABLE,
+    CKA_DESTROYABLE,
+    CKA_ALWAYS_AUTHENTICATE,
+    CKA_WRAP_WITH_TRUSTED,
+];
+
+/// One past the largest boolean attribute type.
+const BOOL_TYPES_END: usize = CKA_WRAP_WITH_TRUSTED as usize + 1;
+
+/// Attribute type → 1 + its index in [`BOOLS`] (0: not a boolean): one
+/// load per lookup, which every read and write of an attribute makes.
+static BOOL_INDEX: [u8; BOOL_TYPES_END] = {
+    let mut table = [0u8; BOOL_TYPES_END];
+    let mut i = 0;
+    while i < BOOLS.len() {
+        table[BOOLS[i] as usize] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
+/// The bit of boolean attribute `t`.
+fn bool_bit(t: CK_ATTRIBUTE_TYPE) -> Option<u32> {
+    let index = *BOOL_INDEX.get(usize::try_from(t).ok()?)?;
+    (index != 0).then(|| 1u32 << (index - 1))
+}
+
+const FALSE: &[u8] = &[0];
+const TRUE: &[u8] = &[1];
+
+/// Room for the attributes a new object gets beyond its class defaults
+/// (key type, value, length, generation mechanism, the caller's extras).
+const SPARE: usize = 8;
+
+impl Clone for Attrs {
+    fn clone(&self) -> Self {
+        let mut rest = Vec::with_capacity(self.rest.len() + SPARE);
+        rest.extend(self.rest.iter().cloned());
+        Self {
+            bools_set: self.bools_set,
+            bools_on: self.bools_on,
+            bools_in_rest: self.bools_in_rest,
+            rest,
+        }
+    }
+}
 
 impl Attrs {
     fn find(&self, t: CK_ATTRIBUTE_TYPE) -> core::result::Result<usize, usize> {
-        self.0.binary_search_by_key(&t, |(k, _)| *k)
+        self.rest.binary_search_by_key(&t, |(k, _)| *k)
     }
 
-    fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&Value> {
-        self.find(t).ok().map(|i| &self.0[i].1)
+    fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&[u8]> {
+        if let Some(bit) = bool_bit(t) {
+            if self.bools_set & bit != 0 {
+                return Some(if self.bools_on & bit != 0 {
+                    TRUE
+                } else {
+                    FALSE
+                });
+            }
+            if self.bools_in_rest & bit == 0 {
+                return None;
+            }
+        }
+        self.find(t).ok().map(|i| self.rest[i].1.as_slice())
     }
 
+    fn has(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
+        match bool_bit(t) {
+            Some(bit) => (self.bools_set | self.bools_in_rest) & bit != 0,
+            None => self.find(t).is_ok(),
+        }
+    }
+
+    /// Sets `t` to `v`, a boolean in the bit sets when it is one.
+    fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: &[u8]) {
+        match (bool_bit(t), v) {
+            (Some(bit), [b @ (0 | 1)]) => self.set_bool(t, bit, *b == 1),
+            _ => self.insert(t, Value::new(t, v)),
+        }
+    }
+
+    fn set_bool(&mut self, t: CK_ATTRIBUTE_TYPE, bit: u32, on: bool) {
+        if self.bools_in_rest & bit != 0 {
+            // A malformed value stored before is replaced.
+            self.remove_rest(t);
+            self.bools_in_rest &= !bit;
+        }
+        self.bools_set |= bit;
+        if on {
+            self.bools_on |= bit;
+        } else {
+            self.bools_on &= !bit;
+        }
+    }
+
+    /// Stores `v` among the other attributes (a boolean whose value is
+    /// not one byte 0 or 1 included).
     fn insert(&mut self, t: CK_ATTRIBUTE_TYPE, v: Value) {
+        if let Some(bit) = bool_bit(t) {
+            self.bools_set &= !bit;
+            self.bools_on &= !bit;
+            self.bools_in_rest |= bit;
+        }
         match self.find(t) {
-            Ok(i) => self.0[i].1 = v,
-            Err(i) => self.0.insert(i, (t, v)),
+            Ok(i) => self.rest[i].1 = v,
+            Err(i) => self.rest.insert(i, (t, v)),
+        }
+    }
+
+    fn remove_rest(&mut self, t: CK_ATTRIBUTE_TYPE) {
+        if let Ok(i) = self.find(t) {
+            self.rest.remove(i);
         }
     }
 
     fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
-        if let Ok(i) = self.find(t) {
-            self.0.remove(i);
+        match bool_bit(t) {
+            Some(bit) => {
+                self.bools_set &= !bit;
+                self.bools_on &= !bit;
+                if self.bools_in_rest & bit != 0 {
+                    self.remove_rest(t);
+                    self.bools_in_rest &= !bit;
+                }
+            }
+            None => self.remove_rest(t),
         }
     }
 
-    fn types(&self) -> impl Iterator<Item = CK_ATTRIBUTE_TYPE> + '_ {
-        self.0.iter().map(|(t, _)| *t)
+    /// Every attribute, by type.
+    fn iter(&self) -> impl Iterator<Item = (CK_ATTRIBUTE_TYPE, &[u8])> + '_ {
+        let bools = BOOLS
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.bools_set & (1 << i) != 0)
+            .map(|(i, &t)| {
+                let v = if self.bools_on & (1 << i) != 0 {
+                    TRUE
+                } else {
+                    FALSE
+                };
+                (t, v)
+            })
+            .peekable();
+        let rest = self.rest.iter().map(|(t, v)| (*t, v.as_slice())).peekable();
+        Merged { a: bools, b: rest }
+    }
+}
+
+/// Two iterators sorted by attribute type, merged in order.
+struct Merged<A: Iterator, B: Iterator> {
+    a: core::iter::Peekable<A>,
+    b: core::iter::Peekable<B>,
+}
+
+impl<'a, A, B> Iterator for Merged<A, B>
+where
+    A: Iterator<Item = (CK_ATTRIBUTE_TYPE, &'a [u8])>,
+    B: Iterator<Item = (CK_ATTRIBUTE_TYPE, &'a [u8])>,
+{
+    type Item = (CK_ATTRIBUTE_TYPE, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match (self.a.peek(), self.b.peek()) {
+            (Some(x), Some(y)) if x.0 <= y.0 => self.a.next(),
+            (Some(_), None) => self.a.next(),
+            _ => self.b.next(),
+        }
     }
 }
 
@@ -165,7 +344,10 @@ impl KeyCache {
 impl core::fmt::Debug for Object {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Object")
-            .field("types", &self.attrs.types().collect::<Vec<_>>())
+            .field(
+                "types",
+                &self.attrs.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -188,40 +370,41 @@ impl Object {
 
     /// The value of `t`, if set.
     pub fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&[u8]> {
-        self.attrs.get(t).map(|v| v.as_slice())
+        self.attrs.get(t)
     }
 
     /// Sets `t` to `v`.
     pub fn set(&mut self, t: CK_ATTRIBUTE_TYPE, v: Vec<u8>) {
-        let value = if v.len() <= INLINE {
+        self.touch(t);
+        if v.len() <= INLINE {
             // The caller's buffer may hold key material: wiped as dropped.
-            Value::new(t, &Zeroizing::new(v))
+            self.attrs.set(t, &Zeroizing::new(v));
         } else {
-            Value::Heap(Zeroizing::new(v))
-        };
-        self.insert(t, value);
+            self.attrs.insert(t, Value::Heap(Zeroizing::new(v)));
+        }
     }
 
     /// Sets `t` to a copy of `v`.
     pub fn set_bytes(&mut self, t: CK_ATTRIBUTE_TYPE, v: &[u8]) {
-        self.insert(t, Value::new(t, v));
+        self.touch(t);
+        self.attrs.set(t, v);
     }
 
     /// Sets the `CK_BBOOL` `t`.
     pub fn set_bool(&mut self, t: CK_ATTRIBUTE_TYPE, v: bool) {
-        self.insert(t, Value::new(t, &[u8::from(v)]));
+        self.set_bytes(t, &[u8::from(v)]);
     }
 
     /// Sets the `CK_ULONG` `t`.
     pub fn set_ulong(&mut self, t: CK_ATTRIBUTE_TYPE, v: CK_ULONG) {
-        self.insert(t, Value::new(t, &v.to_ne_bytes()));
+        self.set_bytes(t, &v.to_ne_bytes());
     }
 
-    fn insert(&mut self, t: CK_ATTRIBUTE_TYPE, v: Value) {
+    /// Before `t` changes: a change of key material forgets the cache.
+    fn touch(&mut self, t: CK_ATTRIBUTE_TYPE) {
         if key_material(t) {
             self.reset_cache();
         }
-        self.attrs.insert(t, v);
     }
 
     /// Forgets the scheduled keys (the key material changed). An empty
@@ -244,9 +427,7 @@ impl Object {
 
     /// Removes `t`.
     pub fn remove(&mut self, t: CK_ATTRIBUTE_TYPE) {
-        if key_material(t) {
-            self.reset_cache();
-        }
+        self.touch(t);
         self.attrs.remove(t);
     }
 
@@ -313,7 +494,7 @@ impl Object {
 
     /// Whether `t` is set.
     pub fn has(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
-        self.attrs.find(t).is_ok()
+        self.attrs.has(t)
     }
 
     /// A boolean attribute; absent is `false`.
@@ -358,7 +539,7 @@ impl Object {
 
     /// Iterates over all attributes.
     pub fn iter(&self) -> impl Iterator<Item = (CK_ATTRIBUTE_TYPE, &[u8])> {
-        self.attrs.0.iter().map(|(t, v)| (*t, v.as_slice()))
+        self.attrs.iter()
     }
 
     /// Splits into (public part, secret part) for storage: secret
@@ -378,10 +559,9 @@ impl Object {
     }
 
     /// Adds every attribute of `other`.
-    pub fn merge(&mut self, mut other: Object) {
-        let attrs = core::mem::take(&mut other.attrs.0);
-        for (t, v) in attrs {
-            self.insert(t, v);
+    pub fn merge(&mut self, other: Object) {
+        for (t, v) in other.iter() {
+            self.set_bytes(t, v);
         }
     }
 
@@ -440,6 +620,55 @@ mod tests {
             }
         }
         assert!(!format!("{o:?}").contains("[1, 2, 3]"));
+    }
+
+    #[test]
+    fn booleans_are_every_bool_attribute_in_type_order() {
+        assert!(BOOLS.windows(2).all(|w| w[0] < w[1]));
+        for t in 0..0x1000 {
+            let is_bool = attributes::kind(t) == Some(attributes::Kind::Bool);
+            assert_eq!(bool_bit(t).is_some(), is_bool, "attribute {t:#x}");
+        }
+    }
+
+    #[test]
+    fn booleans_and_other_values_read_back_in_type_order() {
+        let mut o = Object::new();
+        o.set_bytes(CKA_LABEL, b"l");
+        o.set_bool(CKA_SIGN, true);
+        o.set_ulong(CKA_CLASS, CKO_SECRET_KEY);
+        o.set_bool(CKA_TOKEN, false);
+        o.set_bool(CKA_SIGN, false);
+        o.set_bool(CKA_DERIVE, true);
+        assert_eq!(o.get(CKA_SIGN), Some(&[0u8][..]));
+        assert_eq!(o.get(CKA_DERIVE), Some(&[1u8][..]));
+        assert!(o.has(CKA_TOKEN) && !o.has(CKA_VERIFY) && o.get(CKA_VERIFY).is_none());
+        let types: Vec<_> = o.iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            types,
+            [CKA_CLASS, CKA_TOKEN, CKA_LABEL, CKA_SIGN, CKA_DERIVE]
+        );
+        // A boolean with a malformed value (a corrupt store) is kept as
+        // given, and replaced by a well-formed one.
+        o.set(CKA_DERIVE, vec![7, 7]);
+        assert_eq!(o.get(CKA_DERIVE), Some(&[7u8, 7][..]));
+        assert!(o.bool(CKA_DERIVE));
+        assert_eq!(o.iter().count(), 5);
+        o.set_bool(CKA_DERIVE, false);
+        assert_eq!(o.get(CKA_DERIVE), Some(&[0u8][..]));
+        assert_eq!(o.iter().count(), 5);
+        o.remove(CKA_SIGN);
+        o.remove(CKA_LABEL);
+        let back = Object::deserialize(&o.serialize()).unwrap();
+        let all: Vec<_> = back.iter().map(|(t, v)| (t, v.to_vec())).collect();
+        assert_eq!(
+            all,
+            [
+                (CKA_CLASS, CKO_SECRET_KEY.to_ne_bytes().to_vec()),
+                (CKA_TOKEN, vec![0]),
+                (CKA_DERIVE, vec![0]),
+            ]
+        );
     }
 
     #[test]

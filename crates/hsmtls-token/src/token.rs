@@ -6,6 +6,8 @@
 //! Session objects live here only, owned by the session that made them.
 
 use std::collections::HashMap;
+
+use crate::handles::HandleMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -117,8 +119,8 @@ pub struct Token {
     new_token_iterations: u32,
     login: Login,
     token_key: Option<Key256>,
-    objects: HashMap<CK_OBJECT_HANDLE, Entry>,
-    uid_handles: HashMap<i64, CK_OBJECT_HANDLE>,
+    objects: HandleMap<CK_OBJECT_HANDLE, Entry>,
+    uid_handles: HandleMap<i64, CK_OBJECT_HANDLE>,
     /// Open sessions on this token.
     pub sessions: usize,
     /// Open read/write sessions on this token.
@@ -156,8 +158,8 @@ impl Token {
             new_token_iterations: iterations,
             login: Login::Public,
             token_key: None,
-            objects: HashMap::new(),
-            uid_handles: HashMap::new(),
+            objects: HandleMap::default(),
+            uid_handles: HandleMap::default(),
             sessions: 0,
             rw_sessions: 0,
             dir,
