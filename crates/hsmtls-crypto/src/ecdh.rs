@@ -100,6 +100,21 @@ impl EcdhPrivateKey {
         })
     }
 
+    /// X25519 of a stored 32-byte private key (RFC 7748 §5, before
+    /// clamping) with a 32-byte peer key, without computing the private
+    /// key's public half as [`EcdhPrivateKey::from_x25519_private`] does:
+    /// what a token needs to run `CKM_ECDH1_DERIVE` on a stored key. A
+    /// wrong length or an all-zero result is [`CryptoError::InvalidPeerKey`]
+    /// (the private key's length is [`CryptoError::InvalidKey`]).
+    pub fn x25519_agree(private: &[u8], peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let private: &[u8; 32] = private
+            .try_into()
+            .map_err(|_| CryptoError::InvalidKey("X25519 private key length"))?;
+        let peer: &[u8; 32] = peer.try_into().map_err(|_| CryptoError::InvalidPeerKey)?;
+        let z = crate::ffi::ec::x25519(private, peer)?;
+        Ok(Zeroizing::new(z.to_vec()))
+    }
+
     /// The curve.
     pub fn curve(&self) -> Curve {
         self.curve
@@ -167,6 +182,25 @@ mod tests {
             hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
         );
         assert!(EcdhPrivateKey::from_x25519_private(&[1; 31]).is_err());
+    }
+
+    #[test]
+    fn x25519_agree_matches_the_key_object_and_refuses_small_order() {
+        let a = EcdhPrivateKey::generate(Curve::X25519).unwrap();
+        let mut private = [0u8; 32];
+        crate::fill_key(&mut private).unwrap();
+        let b = EcdhPrivateKey::from_x25519_private(&private).unwrap();
+        let pa = a.public_key().unwrap();
+        let z = EcdhPrivateKey::x25519_agree(&private, &pa).unwrap();
+        assert_eq!(*z, *a.agree(&b.public_key().unwrap()).unwrap());
+        assert_eq!(*z, *b.agree(&pa).unwrap());
+        // The all-zero point has order 1 (RFC 7748 §6.1's check).
+        assert!(matches!(
+            EcdhPrivateKey::x25519_agree(&private, &[0; 32]),
+            Err(CryptoError::InvalidPeerKey)
+        ));
+        assert!(EcdhPrivateKey::x25519_agree(&private, &pa[..31]).is_err());
+        assert!(EcdhPrivateKey::x25519_agree(&private[..31], &pa).is_err());
     }
 
     const ALL: [Curve; 7] = [

@@ -467,6 +467,25 @@ impl EcKey {
     }
 }
 
+/// X25519 (RFC 7748 §5) of the 32-byte private key `private` with the
+/// 32-byte peer public key `peer`: the shared secret, or
+/// [`CryptoError::InvalidPeerKey`] when it is all zeros (§6.1, a
+/// small-order peer point).
+pub(crate) fn x25519(
+    private: &[u8; 32],
+    peer: &[u8; 32],
+) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // SAFETY: all three pointers address 32 valid bytes, as X25519
+    // requires; it returns 0 for an all-zero result and writes nothing
+    // else outside `out`.
+    let ok = unsafe { sys::X25519(out.as_mut_ptr(), private.as_ptr(), peer.as_ptr()) };
+    if ok != 1 {
+        return Err(CryptoError::InvalidPeerKey);
+    }
+    Ok(out)
+}
+
 /// Verifies a DER ECDSA signature over `digest` with the uncompressed public
 /// point `public_key` on `curve`.
 pub(crate) fn verify_digest(
