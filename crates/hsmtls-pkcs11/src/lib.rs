@@ -345,14 +345,18 @@ fn derive_only() -> [Attr; 5] {
     ]
 }
 
+/// A session secret key's template, with room for the length, usage and
+/// value attributes its callers add (one allocation per derivation).
 fn secret_template(key_type: sys::CK_KEY_TYPE, locked: bool) -> Vec<Attr> {
-    vec![
+    let mut t = Vec::with_capacity(12);
+    t.extend([
         Attr::ulong(sys::CKA_CLASS, sys::CKO_SECRET_KEY),
         Attr::ulong(sys::CKA_KEY_TYPE, key_type),
         Attr::bool(sys::CKA_TOKEN, false),
         Attr::bool(sys::CKA_SENSITIVE, locked),
         Attr::bool(sys::CKA_EXTRACTABLE, !locked),
-    ]
+    ]);
+    t
 }
 
 /// Loads (or finds loaded) `config`'s module, its load errors as

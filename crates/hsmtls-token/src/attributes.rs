@@ -303,7 +303,7 @@ pub fn parse_template(attrs: &[(CK_ATTRIBUTE_TYPE, &[u8])]) -> Result<Object> {
 /// How an object comes into being; decides `CKA_LOCAL`,
 /// `CKA_KEY_GEN_MECHANISM`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`
 /// and which attributes the caller may give.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// `C_CreateObject`: the caller supplies the value.
     Create,
@@ -380,78 +380,13 @@ pub fn build_object(
     key_type: Option<CK_KEY_TYPE>,
     computed: Object,
 ) -> Result<Object> {
-    let class = implied(tpl, CKA_CLASS, class)?;
-    let is_key = matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY | CKO_SECRET_KEY);
-    if !is_key && !matches!(class, CKO_DATA | CKO_CERTIFICATE) {
-        return err(CKR_ATTRIBUTE_VALUE_INVALID);
-    }
-    let key_type = if is_key {
-        let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
-        let fits = match class {
-            CKO_SECRET_KEY => {
-                matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF | CKK_CHACHA20)
-            }
-            _ => is_ec(Some(kt)) || kt == CKK_RSA,
-        };
-        if !fits {
-            return err(CKR_TEMPLATE_INCONSISTENT);
-        }
-        Some(kt)
-    } else {
-        if tpl.has(CKA_KEY_TYPE) {
-            return err(CKR_ATTRIBUTE_TYPE_INVALID);
-        }
-        None
-    };
-    for (t, _) in tpl.iter() {
-        if !valid_for(class, key_type, t) {
-            return err(CKR_ATTRIBUTE_TYPE_INVALID);
-        }
-        if matches!(
-            t,
-            CKA_LOCAL
-                | CKA_ALWAYS_SENSITIVE
-                | CKA_NEVER_EXTRACTABLE
-                | CKA_KEY_GEN_MECHANISM
-                | CKA_UNIQUE_ID
-        ) {
-            return err(CKR_ATTRIBUTE_READ_ONLY);
-        }
-        if t == CKA_TRUSTED {
-            // Only the SO may mark objects trusted; not offered yet.
-            return err(CKR_ATTRIBUTE_READ_ONLY);
-        }
-    }
+    let Prepared {
+        object: mut obj,
+        class,
+        key_type,
+    } = prepared(tpl, origin, class, key_type)?;
+    let is_key = key_type.is_some();
     let secretish = matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY);
-    if class == CKO_CERTIFICATE {
-        if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
-            return err(if tpl.has(CKA_CERTIFICATE_TYPE) {
-                CKR_ATTRIBUTE_VALUE_INVALID
-            } else {
-                CKR_TEMPLATE_INCOMPLETE
-            });
-        }
-        if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
-            return err(CKR_TEMPLATE_INCOMPLETE);
-        }
-    }
-    let mut obj = defaults(class);
-    if is_key {
-        obj.set_ulong(CKA_KEY_TYPE, key_type.unwrap_or(CKK_GENERIC_SECRET));
-    }
-    // The caller's values over the defaults.
-    for (t, v) in tpl.iter() {
-        obj.set_bytes(t, v);
-    }
-    // A key made for wrapping is not an encryption key unless asked.
-    if class == CKO_SECRET_KEY && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP)) {
-        for t in [CKA_ENCRYPT, CKA_DECRYPT] {
-            if !tpl.has(t) {
-                obj.set_bool(t, false);
-            }
-        }
-    }
-    check_usage(&obj)?;
     // What the mechanism computed over both.
     let generated = !matches!(origin, Origin::Create);
     for (t, v) in computed.iter() {
@@ -502,6 +437,168 @@ pub fn build_object(
         obj.set_ulong(CKA_KEY_GEN_MECHANISM, gen_mech);
     }
     Ok(obj)
+}
+
+/// A new object before the mechanism's output: the class defaults, the
+/// caller's template over them, checked.
+#[derive(Clone)]
+struct Prepared {
+    object: Object,
+    class: CK_OBJECT_CLASS,
+    key_type: Option<CK_KEY_TYPE>,
+}
+
+/// What [`prepare`] was given.
+struct PrepareKey {
+    tpl: Object,
+    class: Option<CK_OBJECT_CLASS>,
+    key_type: Option<CK_KEY_TYPE>,
+}
+
+/// How many [`prepare`] results each thread keeps.
+const PREPARED_CACHE: usize = 8;
+
+thread_local! {
+    /// Recent [`prepare`] results, newest last. A TLS key schedule derives
+    /// a dozen keys per handshake from three or four templates; checking
+    /// one against the rules and laying it over the defaults is most of
+    /// the cost of a derivation, and the result depends on nothing else.
+    static PREPARED: std::cell::RefCell<Vec<(PrepareKey, Prepared)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`prepare`], from the thread's recent results when the same template
+/// and implied class and key type were prepared before (errors, and
+/// templates that carry key material or come from `C_CreateObject`, are
+/// not kept).
+fn prepared(
+    tpl: &Object,
+    origin: Origin,
+    class: Option<CK_OBJECT_CLASS>,
+    key_type: Option<CK_KEY_TYPE>,
+) -> Result<Prepared> {
+    // Templates with key material (an imported value) are not kept.
+    if matches!(origin, Origin::Create) || tpl.has_key_material() {
+        return prepare(tpl, class, key_type);
+    }
+    let hit = PREPARED.with_borrow(|cache| {
+        cache.iter().rev().find_map(|(k, p)| {
+            (k.class == class && k.key_type == key_type && k.tpl.same_attributes(tpl)).then(|| {
+                Prepared {
+                    object: p.object.clone_attributes(),
+                    ..p.clone()
+                }
+            })
+        })
+    });
+    if let Some(p) = hit {
+        return Ok(p);
+    }
+    let p = prepare(tpl, class, key_type)?;
+    PREPARED.with_borrow_mut(|cache| {
+        if cache.len() == PREPARED_CACHE {
+            cache.remove(0);
+        }
+        let key = PrepareKey {
+            tpl: tpl.clone_attributes(),
+            class,
+            key_type,
+        };
+        cache.push((
+            key,
+            Prepared {
+                object: p.object.clone_attributes(),
+                ..p.clone()
+            },
+        ));
+    });
+    Ok(p)
+}
+
+/// The first half of [`build_object`]: class and key type resolved, the
+/// template's attributes checked against them and laid over the class
+/// defaults, usage flags checked.
+fn prepare(
+    tpl: &Object,
+    class: Option<CK_OBJECT_CLASS>,
+    key_type: Option<CK_KEY_TYPE>,
+) -> Result<Prepared> {
+    let class = implied(tpl, CKA_CLASS, class)?;
+    let is_key = matches!(class, CKO_PUBLIC_KEY | CKO_PRIVATE_KEY | CKO_SECRET_KEY);
+    if !is_key && !matches!(class, CKO_DATA | CKO_CERTIFICATE) {
+        return err(CKR_ATTRIBUTE_VALUE_INVALID);
+    }
+    let key_type = if is_key {
+        let kt = implied(tpl, CKA_KEY_TYPE, key_type)?;
+        let fits = match class {
+            CKO_SECRET_KEY => {
+                matches!(kt, CKK_GENERIC_SECRET | CKK_AES | CKK_HKDF | CKK_CHACHA20)
+            }
+            _ => is_ec(Some(kt)) || kt == CKK_RSA,
+        };
+        if !fits {
+            return err(CKR_TEMPLATE_INCONSISTENT);
+        }
+        Some(kt)
+    } else {
+        if tpl.has(CKA_KEY_TYPE) {
+            return err(CKR_ATTRIBUTE_TYPE_INVALID);
+        }
+        None
+    };
+    for (t, _) in tpl.iter() {
+        if !valid_for(class, key_type, t) {
+            return err(CKR_ATTRIBUTE_TYPE_INVALID);
+        }
+        if matches!(
+            t,
+            CKA_LOCAL
+                | CKA_ALWAYS_SENSITIVE
+                | CKA_NEVER_EXTRACTABLE
+                | CKA_KEY_GEN_MECHANISM
+                | CKA_UNIQUE_ID
+        ) {
+            return err(CKR_ATTRIBUTE_READ_ONLY);
+        }
+        if t == CKA_TRUSTED {
+            // Only the SO may mark objects trusted; not offered yet.
+            return err(CKR_ATTRIBUTE_READ_ONLY);
+        }
+    }
+    if class == CKO_CERTIFICATE {
+        if tpl.ulong(CKA_CERTIFICATE_TYPE) != Some(CKC_X_509) {
+            return err(if tpl.has(CKA_CERTIFICATE_TYPE) {
+                CKR_ATTRIBUTE_VALUE_INVALID
+            } else {
+                CKR_TEMPLATE_INCOMPLETE
+            });
+        }
+        if !tpl.has(CKA_VALUE) || !tpl.has(CKA_SUBJECT) {
+            return err(CKR_TEMPLATE_INCOMPLETE);
+        }
+    }
+    let mut obj = defaults(class);
+    if is_key {
+        obj.set_ulong(CKA_KEY_TYPE, key_type.unwrap_or(CKK_GENERIC_SECRET));
+    }
+    // The caller's values over the defaults.
+    for (t, v) in tpl.iter() {
+        obj.set_bytes(t, v);
+    }
+    // A key made for wrapping is not an encryption key unless asked.
+    if class == CKO_SECRET_KEY && (obj.bool(CKA_WRAP) || obj.bool(CKA_UNWRAP)) {
+        for t in [CKA_ENCRYPT, CKA_DECRYPT] {
+            if !tpl.has(t) {
+                obj.set_bool(t, false);
+            }
+        }
+    }
+    check_usage(&obj)?;
+    Ok(Prepared {
+        object: obj,
+        class,
+        key_type,
+    })
 }
 
 /// The default attributes of a new object of `class` (its key type
@@ -870,5 +967,54 @@ mod tests {
         )
         .unwrap();
         assert!(o.bool(CKA_ALWAYS_SENSITIVE) && o.bool(CKA_NEVER_EXTRACTABLE));
+    }
+
+    #[test]
+    fn prepared_templates_are_reused_only_when_equal() {
+        let origin = |sensitive| Origin::Derive {
+            base_sensitive: sensitive,
+            base_extractable: !sensitive,
+            base_always_sensitive: sensitive,
+            base_never_extractable: sensitive,
+        };
+        let value = |b: u8| {
+            let mut c = Object::new();
+            c.set(CKA_VALUE, vec![b; 32]);
+            c
+        };
+        let build = |t: &Object, o: Origin, c: Object| {
+            build_object(t, o, Some(CKO_SECRET_KEY), Some(CKK_GENERIC_SECRET), c)
+        };
+        let derive = tpl(&[(CKA_DERIVE, vec![1]), (CKA_SIGN, vec![0])]).unwrap();
+        let first = build(&derive, origin(true), value(1)).unwrap();
+        // The same template again (now prepared): the same object, with
+        // this call's value and origin.
+        let again = build(&derive, origin(true), value(1)).unwrap();
+        assert!(again.same_attributes(&first));
+        let other = build(&derive, origin(false), value(2)).unwrap();
+        assert_eq!(other.get(CKA_VALUE), Some(&[2u8; 32][..]));
+        assert!(!other.bool(CKA_ALWAYS_SENSITIVE) && first.bool(CKA_ALWAYS_SENSITIVE));
+        // One attribute more or different: prepared anew.
+        let sign = tpl(&[(CKA_DERIVE, vec![1]), (CKA_SIGN, vec![1])]).unwrap();
+        let o = build(&sign, origin(true), value(1)).unwrap();
+        assert!(o.bool(CKA_SIGN) && !first.bool(CKA_SIGN));
+        let labelled = tpl(&[
+            (CKA_DERIVE, vec![1]),
+            (CKA_SIGN, vec![0]),
+            (CKA_LABEL, b"x".to_vec()),
+        ])
+        .unwrap();
+        let o = build(&labelled, origin(true), value(1)).unwrap();
+        assert_eq!(o.get(CKA_LABEL), Some(&b"x"[..]));
+        assert_eq!(first.get(CKA_LABEL), Some(&[][..]));
+        // A rejected template stays rejected however often it comes.
+        let bad = tpl(&[(CKA_LOCAL, vec![1])]).unwrap();
+        for _ in 0..2 {
+            let e = build(&bad, origin(true), value(1)).unwrap_err();
+            assert_eq!(e.rv(), CKR_ATTRIBUTE_READ_ONLY);
+        }
+        // Key material in a template is never kept.
+        let with_value = tpl(&[(CKA_VALUE, vec![9; 16])]).unwrap();
+        assert!(with_value.has_key_material() && !derive.has_key_material());
     }
 }

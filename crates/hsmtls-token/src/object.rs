@@ -492,6 +492,25 @@ impl Object {
         Ok(key)
     }
 
+    /// Whether both objects have the same attributes with the same
+    /// values (their key caches aside).
+    pub fn same_attributes(&self, other: &Object) -> bool {
+        let (a, b) = (&self.attrs, &other.attrs);
+        a.bools_set == b.bools_set
+            && a.bools_on == b.bools_on
+            && a.bools_in_rest == b.bools_in_rest
+            && a.rest.len() == b.rest.len()
+            && a.rest
+                .iter()
+                .zip(&b.rest)
+                .all(|((t, v), (u, w))| t == u && v.as_slice() == w.as_slice())
+    }
+
+    /// Whether an attribute that may hold key material is set.
+    pub fn has_key_material(&self) -> bool {
+        self.attrs.rest.iter().any(|(t, _)| may_be_secret(*t))
+    }
+
     /// Whether `t` is set.
     pub fn has(&self, t: CK_ATTRIBUTE_TYPE) -> bool {
         self.attrs.has(t)
