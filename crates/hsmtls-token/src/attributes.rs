@@ -441,11 +441,21 @@ pub fn build_object(
 
 /// A new object before the mechanism's output: the class defaults, the
 /// caller's template over them, checked.
-#[derive(Clone)]
 struct Prepared {
     object: Object,
     class: CK_OBJECT_CLASS,
     key_type: Option<CK_KEY_TYPE>,
+}
+
+impl Prepared {
+    /// A copy with a key cache of its own.
+    fn copy(&self) -> Self {
+        Self {
+            object: self.object.clone_attributes(),
+            class: self.class,
+            key_type: self.key_type,
+        }
+    }
 }
 
 /// What [`prepare`] was given.
@@ -483,12 +493,8 @@ fn prepared(
     }
     let hit = PREPARED.with_borrow(|cache| {
         cache.iter().rev().find_map(|(k, p)| {
-            (k.class == class && k.key_type == key_type && k.tpl.same_attributes(tpl)).then(|| {
-                Prepared {
-                    object: p.object.clone_attributes(),
-                    ..p.clone()
-                }
-            })
+            (k.class == class && k.key_type == key_type && k.tpl.same_attributes(tpl))
+                .then(|| p.copy())
         })
     });
     if let Some(p) = hit {
@@ -504,13 +510,7 @@ fn prepared(
             class,
             key_type,
         };
-        cache.push((
-            key,
-            Prepared {
-                object: p.object.clone_attributes(),
-                ..p.clone()
-            },
-        ));
+        cache.push((key, p.copy()));
     });
     Ok(p)
 }
