@@ -246,6 +246,22 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         Err(KeyError::Unsupported("TLS 1.3 key schedule"))
     }
 
+    /// The next secret of the TLS 1.3 key schedule (RFC 8446 §7.1):
+    /// `HKDF-Extract(Derive-Secret(secret, "derived", ""), IKM)`, the
+    /// handshake secret from the early secret and the (EC)DHE secret, or the
+    /// master secret from the handshake secret and `None` (`Hash.length`
+    /// zero bytes). By default the two steps ([`tls13_next_secret_in_steps`]);
+    /// a store that can do it in one operation (hsmtls-token's
+    /// `CKM_HSMTLS_TLS13_NEXT_SECRET`) saves an intermediate secret.
+    fn tls13_next_secret(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        tls13_next_secret_in_steps(self, hash, secret, ikm)
+    }
+
     /// `HKDF-Expand-Label` into public bytes: exporter output (RFC 8446
     /// §7.5; `CKM_HKDF_DATA`).
     fn hkdf_expand_label_data(
@@ -286,4 +302,19 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         let _ = (hash, traffic_secret, aead);
         Err(KeyError::Unsupported("TLS 1.3 record protection"))
     }
+}
+
+/// [`KeyStore::tls13_next_secret`] as its two steps: `Derive-Secret(secret,
+/// "derived", "")` by [`KeyStore::hkdf_expand_label`] with the empty
+/// transcript's hash, then [`KeyStore::hkdf_extract`] with it as the salt.
+pub fn tls13_next_secret_in_steps<S: KeyStore + ?Sized>(
+    store: &S,
+    hash: HashAlgorithm,
+    secret: &Secret,
+    ikm: Option<&Secret>,
+) -> Result<Secret, KeyError> {
+    let empty = store.hasher(hash)?.current();
+    let derived =
+        store.hkdf_expand_label(hash, secret, b"derived", empty.as_ref(), SecretUsage::Tls13)?;
+    store.hkdf_extract(hash, Some(&derived), ikm)
 }

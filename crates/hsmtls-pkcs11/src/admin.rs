@@ -145,6 +145,7 @@ pub fn mechanism_type_name(m: u64) -> Option<&'static str> {
                 x if x == CKM_HSMTLS + 1 => Some("CKM_HSMTLS_RSA_PREMASTER_TO_MASTER"),
                 x if x == CKM_HSMTLS + 2 => Some("CKM_HSMTLS_TLS13_KEY_AND_IV"),
                 x if x == CKM_HSMTLS + 3 => Some("CKM_HSMTLS_TLS13_FINISHED"),
+                x if x == CKM_HSMTLS + 4 => Some("CKM_HSMTLS_TLS13_NEXT_SECRET"),
                 _ => None,
             }
         };

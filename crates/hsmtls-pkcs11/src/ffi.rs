@@ -253,6 +253,12 @@ pub(crate) enum Mech<'a> {
         mechanism: CK_MECHANISM_TYPE,
         value: CK_ULONG,
     },
+    /// hsmtls-token's `CKM_HSMTLS_TLS13_NEXT_SECRET` with its
+    /// `{prfHashMechanism, hIkmKey}` (`None`: `CK_INVALID_HANDLE`, zeros).
+    Tls13NextSecret {
+        prf: CK_MECHANISM_TYPE,
+        ikm: Option<CK_OBJECT_HANDLE>,
+    },
     /// `CKM_*_RSA_PKCS_PSS` with its `CK_RSA_PKCS_PSS_PARAMS`.
     RsaPss {
         mechanism: CK_MECHANISM_TYPE,
@@ -275,6 +281,7 @@ impl Mech<'_> {
             | Mech::Ulong { mechanism, .. }
             | Mech::Hkdf { mechanism, .. } => *mechanism,
             Mech::Tls12Kdf { .. } => sys::CKM_TLS12_KDF,
+            Mech::Tls13NextSecret { .. } => crate::CKM_HSMTLS_TLS13_NEXT_SECRET,
             Mech::Gcm { .. } => sys::CKM_AES_GCM,
             Mech::ChaCha20Poly1305 { .. } => sys::CKM_CHACHA20_POLY1305,
             Mech::AesCbc { .. } => sys::CKM_AES_CBC,
@@ -428,6 +435,13 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
             let mut p: CK_ULONG = value;
             call(ty, &mut p, f)
         }
+        Mech::Tls13NextSecret { prf, ikm } => {
+            let mut p = NextSecretParams {
+                prf,
+                ikm: ikm.unwrap_or(sys::CK_INVALID_HANDLE),
+            };
+            call(ty, &mut p, f)
+        }
         Mech::RsaPss {
             hash,
             mgf,
@@ -442,6 +456,14 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
             call(ty, &mut p, f)
         }
     }
+}
+
+/// hsmtls-token's `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS`
+/// (docs/token-vendor-mechanisms.md).
+#[repr(C)]
+struct NextSecretParams {
+    prf: CK_MECHANISM_TYPE,
+    ikm: CK_OBJECT_HANDLE,
 }
 
 /// `CK_NSS_MAC_CONSTANT_TIME_PARAMS` (NSS `lib/util/pkcs11n.h`).

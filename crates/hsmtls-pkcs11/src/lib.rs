@@ -99,6 +99,11 @@ const CKM_NSS_HMAC_CONSTANT_TIME: CK_MECHANISM_TYPE = CKM_NSS + 19;
 /// `CKM_NSS + 21` (NSS `pkcs11n.h`): TLS 1.2 PRF with SHA-256 by `C_Sign`,
 /// data = label || seed, output as long as the signature buffer.
 const CKM_NSS_TLS_PRF_GENERAL_SHA256: CK_MECHANISM_TYPE = CKM_NSS + 21;
+/// hsmtls-token's vendor mechanisms: `CKM_VENDOR_DEFINED | 0x48530000`
+/// ("HS") plus a number.
+const CKM_HSMTLS_BASE: CK_MECHANISM_TYPE = 0x8000_0000 | 0x4853_0000;
+/// The bits of a mechanism type that name hsmtls-token's vendor range.
+const CKM_HSMTLS_MASK: CK_MECHANISM_TYPE = 0xFFFF_0000;
 /// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): a
 /// TLS 1.3 traffic key object and its write IV from the traffic secret in
 /// one `C_DeriveKey`, parameters `CK_HSMTLS_TLS13_KEY_IV_PARAMS`.
@@ -108,6 +113,12 @@ pub(crate) const CKM_HSMTLS_TLS13_KEY_AND_IV: CK_MECHANISM_TYPE =
 /// TLS 1.3 Finished `verify_data` by one `C_Sign` keyed by the handshake
 /// traffic secret, parameter the HKDF hash's `CK_MECHANISM_TYPE`.
 pub(crate) const CKM_HSMTLS_TLS13_FINISHED: CK_MECHANISM_TYPE = 0x8000_0000 | 0x4853_0000 | 0x0003;
+/// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): the
+/// next TLS 1.3 schedule secret, `HKDF-Extract(Derive-Secret(base,
+/// "derived", ""), IKM)`, in one `C_DeriveKey`, parameters
+/// `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS`.
+pub(crate) const CKM_HSMTLS_TLS13_NEXT_SECRET: CK_MECHANISM_TYPE =
+    0x8000_0000 | 0x4853_0000 | 0x0004;
 /// `CKM_NSS + 26` (NSS `pkcs11n.h`): RFC 7627 master secret from a DH
 /// pre-master, parameters `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`
 /// (same layout as PKCS#11 3.2's `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
@@ -427,10 +438,14 @@ impl Pkcs11Store {
             live: Mutex::new(BTreeMap::new()),
         });
         // C_GetMechanismList, then C_GetMechanismInfo: a mechanism counts
-        // only for the operations its flags allow.
+        // only for the operations its flags allow. A vendor-defined number
+        // means something else to every vendor: hsmtls-token's count only
+        // on a token that says it is one.
+        let hsmtls = info.manufacturer.trim_end() == "hsmtls";
         let mechanisms = module
             .mechanisms(slot)?
             .into_iter()
+            .filter(|&m| hsmtls || m & CKM_HSMTLS_MASK != CKM_HSMTLS_BASE)
             .filter(|&m| {
                 module
                     .mechanism_info(slot, m)
@@ -1409,7 +1424,8 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         | CKM_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_DH
         | sys::CKM_HKDF_DERIVE
         | sys::CKM_HKDF_DATA
-        | CKM_HSMTLS_TLS13_KEY_AND_IV => sys::CKF_DERIVE,
+        | CKM_HSMTLS_TLS13_KEY_AND_IV
+        | CKM_HSMTLS_TLS13_NEXT_SECRET => sys::CKF_DERIVE,
         sys::CKM_EC_KEY_PAIR_GEN | sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => {
             sys::CKF_GENERATE_KEY_PAIR
         }
@@ -2346,6 +2362,15 @@ impl KeyStore for Pkcs11Store {
         usage: SecretUsage,
     ) -> Result<Secret, KeyError> {
         self.tls13_expand_label(hash, secret, label, context, usage)
+    }
+
+    fn tls13_next_secret(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        Pkcs11Store::tls13_next_secret(self, hash, secret, ikm)
     }
 
     fn hkdf_expand_label_data(

@@ -4,6 +4,7 @@
 //! |---------------------------|-------------------------------------------------------------|
 //! | `HKDF-Extract(salt, IKM)` | `C_DeriveKey CKM_HKDF_DERIVE`, `bExtract`, IKM = base key, salt `CKF_HKDF_SALT_KEY` (or `_NULL`) |
 //! | `HKDF-Expand-Label`       | `C_DeriveKey CKM_HKDF_DERIVE`, `bExpand`, `pInfo` = `HkdfLabel` |
+//! | next stage secret         | hsmtls-token: `C_DeriveKey CKM_HSMTLS_TLS13_NEXT_SECRET`; else `"derived"` expand, then extract |
 //! | exporter, record IV       | `C_DeriveKey CKM_HKDF_DATA` (a `CKO_DATA` object, read, destroyed) |
 //! | Finished, PSK binder      | expand-label `"finished"` to a key, `C_Sign CKM_SHA256_HMAC` / `CKM_SHA384_HMAC` |
 //! | record protection         | expand-label `"key"` to a `CKK_AES` / `CKK_CHACHA20` key, `C_Encrypt` / `C_Decrypt` per record |
@@ -287,6 +288,42 @@ impl Pkcs11Store {
             }
         };
         let h = self.extract_handle(hash, salt.as_ref().map(|s| s.handle), ikm_handle)?;
+        Ok(self.token_secret(SecretUsage::Tls13, h, ObjectKind::Tls13Secret))
+    }
+
+    /// `HKDF-Extract(Derive-Secret(secret, "derived", ""), IKM)` in one
+    /// `C_DeriveKey` with hsmtls-token's `CKM_HSMTLS_TLS13_NEXT_SECRET`;
+    /// in the two standard steps on other tokens, and from the store's
+    /// constant early secret (whose "derived" secret is a constant too).
+    pub(crate) fn tls13_next_secret(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.tls13_check(hash)?;
+        let base = self.hkdf_key(secret)?;
+        let from_constant = self
+            .constants(hash)
+            .is_some_and(|c| base.handle == c.early.handle);
+        if from_constant || !self.plan.has(crate::CKM_HSMTLS_TLS13_NEXT_SECRET) {
+            return hsmtls_keys::tls13_next_secret_in_steps(self, hash, secret, ikm);
+        }
+        let ikm = ikm.map(|s| self.hkdf_key(s)).transpose()?;
+        let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
+        t.push(Attr::ulong(
+            sys::CKA_VALUE_LEN,
+            hash.output_len() as sys::CK_ULONG,
+        ));
+        t.extend(derive_only());
+        let h = self.derive(
+            &Mech::Tls13NextSecret {
+                prf: prf_mechanism(hash),
+                ikm: ikm.as_ref().map(|k| k.handle),
+            },
+            base.handle,
+            &t,
+        )?;
         Ok(self.token_secret(SecretUsage::Tls13, h, ObjectKind::Tls13Secret))
     }
 

@@ -819,23 +819,27 @@ impl Library {
                 base_never_extractable: false,
             };
         }
-        // An HKDF salt key: checked like the base key, its value passed
-        // to the mechanism, its protection inherited.
+        // A second key (an HKDF salt key, the IKM key of the TLS 1.3 next
+        // secret): checked like the base key, its value passed to the
+        // mechanism, its protection inherited.
+        let resolve = |handle: CK_OBJECT_HANDLE, origin: &mut Origin| -> Result<hkdf::Salt> {
+            let key = Self::key_for(&t, handle, m.mechanism, CKA_DERIVE)?;
+            mechanisms::require_key_type(&key, &[CKK_GENERIC_SECRET, CKK_HKDF])?;
+            if key.class() != CKO_SECRET_KEY {
+                return err(CKR_KEY_TYPE_INCONSISTENT);
+            }
+            *origin = origin.also_from(&key);
+            Ok(hkdf::Salt::Resolved {
+                value: hkdf::SecretBytes(Zeroizing::new(key.secret_value()?.to_vec())),
+                protected: key.bool(CKA_SENSITIVE) || !key.bool(CKA_EXTRACTABLE),
+            })
+        };
         let resolved;
         let m = match &m.param {
             Param::Hkdf(p) if p.extract => match p.salt {
                 hkdf::Salt::Key(handle) => {
-                    let salt = Self::key_for(&t, handle, m.mechanism, CKA_DERIVE)?;
-                    mechanisms::require_key_type(&salt, &[CKK_GENERIC_SECRET, CKK_HKDF])?;
-                    if salt.class() != CKO_SECRET_KEY {
-                        return err(CKR_KEY_TYPE_INCONSISTENT);
-                    }
-                    origin = origin.also_from(&salt);
                     let mut p = p.clone();
-                    p.salt = hkdf::Salt::Resolved {
-                        value: hkdf::SecretBytes(Zeroizing::new(salt.secret_value()?.to_vec())),
-                        protected: salt.bool(CKA_SENSITIVE) || !salt.bool(CKA_EXTRACTABLE),
-                    };
+                    p.salt = resolve(handle, &mut origin)?;
                     resolved = Mechanism {
                         mechanism: m.mechanism,
                         param: Param::Hkdf(p),
@@ -844,6 +848,19 @@ impl Library {
                 }
                 _ => m,
             },
+            Param::Tls13NextSecret {
+                prf,
+                ikm: hkdf::Salt::Key(handle),
+            } => {
+                resolved = Mechanism {
+                    mechanism: m.mechanism,
+                    param: Param::Tls13NextSecret {
+                        prf: *prf,
+                        ikm: resolve(*handle, &mut origin)?,
+                    },
+                };
+                &resolved
+            }
             _ => m,
         };
         drop(t);

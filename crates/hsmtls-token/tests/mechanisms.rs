@@ -1104,3 +1104,103 @@ fn tls13_finished_vendor_mechanism() {
         Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
     );
 }
+
+/// `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS` (docs/token-vendor-mechanisms.md).
+#[repr(C)]
+struct NextSecretParams {
+    prf: CK_MECHANISM_TYPE,
+    ikm: CK_OBJECT_HANDLE,
+}
+
+fn next_secret(
+    h: CK_SESSION_HANDLE,
+    prf: CK_MECHANISM_TYPE,
+    base: CK_OBJECT_HANDLE,
+    ikm: CK_OBJECT_HANDLE,
+    mut t: Tpl,
+) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+    let mut p = NextSecretParams { prf, ikm };
+    let mut m = mech_with(
+        hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_NEXT_SECRET,
+        &mut p,
+    );
+    let mut out = 0;
+    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
+        CKR_OK => Ok(out),
+        rv => Err(rv),
+    }
+}
+
+/// The vendor mechanism CKM_HSMTLS_TLS13_NEXT_SECRET on RFC 8448 §3: the
+/// handshake secret from the early secret and the ECDHE secret, the
+/// master secret from the handshake secret and zeros, each in one
+/// C_DeriveKey; the result protected like both inputs.
+#[test]
+fn tls13_next_secret_vendor_mechanism() {
+    let (slot, h) = fresh_token();
+    let next = hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_NEXT_SECRET;
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { C_GetMechanismInfo(slot, next, &mut info) }, CKR_OK);
+    assert_eq!(info.flags, CKF_DERIVE);
+    let early = secret(
+        h,
+        CKK_GENERIC_SECRET,
+        &hex("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a"),
+        true,
+    );
+    let ecdhe = secret(
+        h,
+        CKK_GENERIC_SECRET,
+        &hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d"),
+        true,
+    );
+    let hs = next_secret(h, CKM_SHA256, early, ecdhe, open_tpl(Some(32))).unwrap();
+    assert_eq!(
+        attr(h, hs, CKA_VALUE).unwrap(),
+        hex("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac")
+    );
+    let master = next_secret(h, CKM_SHA256, hs, CK_INVALID_HANDLE, open_tpl(None)).unwrap();
+    assert_eq!(
+        attr(h, master, CKA_VALUE).unwrap(),
+        hex("18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919")
+    );
+    // A sensitive IKM key makes the result sensitive, and a template
+    // asking otherwise is refused.
+    let locked_ecdhe = secret(h, CKK_GENERIC_SECRET, &[7; 32], false);
+    assert_eq!(
+        next_secret(h, CKM_SHA256, early, locked_ecdhe, open_tpl(None)),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    let locked = next_secret(h, CKM_SHA256, early, locked_ecdhe, Tpl::new()).unwrap();
+    assert_eq!(attr(h, locked, CKA_SENSITIVE).unwrap(), [1]);
+    assert_eq!(attr(h, locked, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    // SHA-384: a 48-byte secret.
+    let s384 = next_secret(h, CKM_SHA384, early, CK_INVALID_HANDLE, open_tpl(None)).unwrap();
+    assert_eq!(attr(h, s384, CKA_VALUE).unwrap().len(), 48);
+    // Bad parameters, lengths and keys.
+    assert_eq!(
+        next_secret(h, CKM_MD5, early, ecdhe, open_tpl(None)),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    assert_eq!(
+        next_secret(h, CKM_SHA256, early, ecdhe, open_tpl(Some(16))),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    assert_eq!(
+        next_secret(h, CKM_SHA256, early, 0xdead_beef, open_tpl(None)),
+        Err(CKR_KEY_HANDLE_INVALID)
+    );
+    let aes = secret(h, CKK_AES, &[1; 16], true);
+    assert_eq!(
+        next_secret(h, CKM_SHA256, early, aes, open_tpl(None)),
+        Err(CKR_KEY_TYPE_INCONSISTENT)
+    );
+    let mut short: CK_MECHANISM_TYPE = CKM_SHA256;
+    let mut m = mech_with(next, &mut short);
+    let mut t = open_tpl(None);
+    let mut out = 0;
+    assert_eq!(
+        unsafe { C_DeriveKey(h, &mut m, early, t.ptr(), t.len(), &mut out) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+}

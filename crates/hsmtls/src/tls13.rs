@@ -110,13 +110,9 @@ impl Schedule {
         early: EarlySecret,
         shared: Option<&Secret>,
     ) -> Result<HandshakeSecret, Error> {
-        let empty = empty_hash(store, self.hash)?;
-        let derived = self.derive(store, &early.0, b"derived", empty.as_ref())?;
-        Ok(HandshakeSecret(store.hkdf_extract(
-            self.hash,
-            Some(&derived),
-            shared,
-        )?))
+        Ok(HandshakeSecret(
+            store.tls13_next_secret(self.hash, &early.0, shared)?,
+        ))
     }
 
     /// `{client,server}_handshake_traffic_secret` over ClientHello..ServerHello.
@@ -138,13 +134,9 @@ impl Schedule {
         store: &Arc<dyn KeyStore>,
         hs: HandshakeSecret,
     ) -> Result<MasterSecret, Error> {
-        let empty = empty_hash(store, self.hash)?;
-        let derived = self.derive(store, &hs.0, b"derived", empty.as_ref())?;
-        Ok(MasterSecret(store.hkdf_extract(
-            self.hash,
-            Some(&derived),
-            None,
-        )?))
+        Ok(MasterSecret(
+            store.tls13_next_secret(self.hash, &hs.0, None)?,
+        ))
     }
 
     /// Application traffic and exporter secrets over ClientHello..server

@@ -400,6 +400,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
             // SAFETY: valid parameter (contract).
             unsafe { tls13::parse(m) }?
         }
+        tls13::CKM_HSMTLS_TLS13_NEXT_SECRET => {
+            // SAFETY: valid parameter (contract).
+            unsafe { tls13::parse_next_secret(m) }?
+        }
         tls13::CKM_HSMTLS_TLS13_FINISHED => Param::Tls13Finished {
             // SAFETY: as for `param`.
             prf: unsafe { param::<CK_MECHANISM_TYPE>(m) }?,

@@ -1,12 +1,14 @@
 //! The hsmtls vendor mechanisms [`CKM_HSMTLS_TLS13_KEY_AND_IV`] with its
-//! parameter structure [`CK_HSMTLS_TLS13_KEY_IV_PARAMS`], and
-//! [`CKM_HSMTLS_TLS13_FINISHED`] (docs/token-vendor-mechanisms.md).
+//! parameter structure [`CK_HSMTLS_TLS13_KEY_IV_PARAMS`],
+//! [`CKM_HSMTLS_TLS13_FINISHED`], and [`CKM_HSMTLS_TLS13_NEXT_SECRET`] with
+//! [`CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS`] (docs/token-vendor-mechanisms.md).
 
 use cryptoki_sys::*;
 
 use super::param;
 use super::rsa::CKM_HSMTLS;
 use crate::error::{Error, Result};
+use crate::mechanisms::hkdf::Salt;
 use crate::mechanisms::Param;
 
 /// A TLS 1.3 traffic key and its write IV from a traffic secret in one
@@ -25,6 +27,51 @@ pub const CKM_HSMTLS_TLS13_KEY_AND_IV: CK_MECHANISM_TYPE = CKM_HSMTLS | 0x0002;
 /// transcript hash. One call instead of deriving the finished key,
 /// signing with it and destroying it.
 pub const CKM_HSMTLS_TLS13_FINISHED: CK_MECHANISM_TYPE = CKM_HSMTLS | 0x0003;
+
+/// The next secret of the TLS 1.3 key schedule (RFC 8446 §7.1) from the
+/// base key in one `C_DeriveKey`: `HKDF-Extract(salt = Derive-Secret(base,
+/// "derived", ""), IKM)`, where IKM is the value of `hIkmKey` (the
+/// (EC)DHE shared secret, for the handshake secret) or, with
+/// `CK_INVALID_HANDLE`, `Hash.length` zero bytes (the master secret). One
+/// call instead of an expansion to an intermediate object, an extraction
+/// with it as the salt key, and its destruction.
+pub const CKM_HSMTLS_TLS13_NEXT_SECRET: CK_MECHANISM_TYPE = CKM_HSMTLS | 0x0004;
+
+/// The parameter of [`CKM_HSMTLS_TLS13_NEXT_SECRET`] (C layout with the
+/// platform's `CK_ULONG`):
+///
+/// ```c
+/// typedef struct CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS {
+///     CK_MECHANISM_TYPE prfHashMechanism; /* CKM_SHA256 or CKM_SHA384 */
+///     CK_OBJECT_HANDLE  hIkmKey;          /* or CK_INVALID_HANDLE: zeros */
+/// } CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS;
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS {
+    /// The HKDF hash: `CKM_SHA256` or `CKM_SHA384`.
+    pub prfHashMechanism: CK_MECHANISM_TYPE,
+    /// The input keying material's key, or `CK_INVALID_HANDLE` for
+    /// `Hash.length` zero bytes.
+    pub hIkmKey: CK_OBJECT_HANDLE,
+}
+
+/// Parses the parameter of [`CKM_HSMTLS_TLS13_NEXT_SECRET`].
+///
+/// # Safety
+/// `m.pParameter` must be valid for `m.ulParameterLen` bytes.
+pub(super) unsafe fn parse_next_secret(m: &CK_MECHANISM) -> Result<Param> {
+    // SAFETY: as for `param`.
+    let p: CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS = unsafe { param(m) }?;
+    Ok(Param::Tls13NextSecret {
+        prf: p.prfHashMechanism,
+        ikm: if p.hIkmKey == CK_INVALID_HANDLE {
+            Salt::Null
+        } else {
+            Salt::Key(p.hIkmKey)
+        },
+    })
+}
 
 /// The parameter of [`CKM_HSMTLS_TLS13_KEY_AND_IV`] (C layout with the
 /// platform's `CK_ULONG`):

@@ -209,6 +209,45 @@ pub fn tls13_key_and_iv(m: &Mechanism, base: &Object, tpl: &Object) -> Result<De
     ))
 }
 
+/// `CKM_HSMTLS_TLS13_NEXT_SECRET` (vendor; docs/token-vendor-mechanisms.md):
+/// the next secret of the TLS 1.3 key schedule from the base secret,
+/// `HKDF-Extract(Derive-Secret(base, "derived", ""), IKM)` (RFC 8446 §7.1)
+/// with the resolved `hIkmKey` value or `Hash.length` zeros as the IKM. A
+/// generic secret of `Hash.length` bytes (`CKA_VALUE_LEN`, if given, must
+/// say so).
+pub fn tls13_next_secret(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
+    let Param::Tls13NextSecret { prf, ikm: given } = &m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let alg = hash_of(*prf)?;
+    ikm(base)?;
+    let hlen = alg.output_len();
+    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n as usize != hlen) {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    let zeros = [0u8; 64];
+    let ikm_value: &[u8] = match given {
+        Salt::Null => &zeros[..hlen],
+        Salt::Resolved { value, .. } => &value.0,
+        Salt::Data(_) | Salt::Key(_) => return err(CKR_MECHANISM_PARAM_INVALID),
+    };
+    let empty = hsmtls_crypto::hash::digest(alg, b"");
+    let info = hkdf::hkdf_label(hlen, b"derived", &empty)?;
+    let mut derived = Zeroizing::new(vec![0u8; hlen]);
+    hkdf::expand_keyed(&*base.hmac_key(alg)?, &[&info], &mut derived)?;
+    let next = hkdf::extract(alg, &derived, ikm_value);
+    let mut computed = Object::new();
+    computed.set_bytes(CKA_VALUE, &next);
+    Ok(Derived::Key(
+        DerivedKey {
+            computed,
+            key_type: None,
+            template: None,
+        },
+        None,
+    ))
+}
+
 /// `CKM_HSMTLS_TLS13_FINISHED` (vendor; docs/token-vendor-mechanisms.md):
 /// a `C_Sign` keyed by a TLS 1.3 handshake traffic secret whose output is
 /// the Finished `verify_data` over the data (the transcript hash, RFC 8446

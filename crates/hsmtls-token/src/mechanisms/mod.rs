@@ -124,6 +124,14 @@ pub enum Param {
         /// `CKM_SHA256` or `CKM_SHA384`.
         prf: CK_MECHANISM_TYPE,
     },
+    /// `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS` (vendor).
+    Tls13NextSecret {
+        /// `prfHashMechanism`.
+        prf: CK_MECHANISM_TYPE,
+        /// `hIkmKey`: [`hkdf::Salt::Null`] for zeros, the key's handle
+        /// until the library resolves it to its value.
+        ikm: hkdf::Salt,
+    },
     /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (vendor).
     Tls13KeyIv {
         /// `prfHashMechanism`.
@@ -601,6 +609,12 @@ pub static REGISTRY: &[Entry] = &[
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         derive = Some(hkdf::tls13_key_and_iv)
+    ),
+    entry!(
+        crate::abi::tls13::CKM_HSMTLS_TLS13_NEXT_SECRET,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        derive = Some(hkdf::tls13_next_secret)
     ),
     entry!(
         crate::abi::tls13::CKM_HSMTLS_TLS13_FINISHED,
