@@ -115,6 +115,16 @@ impl EcdhPrivateKey {
         Ok(Zeroizing::new(z.to_vec()))
     }
 
+    /// The X25519 public key of a stored 32-byte private key (RFC 7748
+    /// §6.1), without building a key object: what a token needs to make a
+    /// key pair. A wrong length is [`CryptoError::InvalidKey`].
+    pub fn x25519_public_of(private: &[u8]) -> Result<[u8; 32], CryptoError> {
+        let private: &[u8; 32] = private
+            .try_into()
+            .map_err(|_| CryptoError::InvalidKey("X25519 private key length"))?;
+        Ok(crate::ffi::ec::x25519_public(private))
+    }
+
     /// The curve.
     pub fn curve(&self) -> Curve {
         self.curve
@@ -201,6 +211,11 @@ mod tests {
         ));
         assert!(EcdhPrivateKey::x25519_agree(&private, &pa[..31]).is_err());
         assert!(EcdhPrivateKey::x25519_agree(&private[..31], &pa).is_err());
+        assert_eq!(
+            EcdhPrivateKey::x25519_public_of(&private).unwrap().to_vec(),
+            b.public_key().unwrap()
+        );
+        assert!(EcdhPrivateKey::x25519_public_of(&private[..31]).is_err());
     }
 
     const ALL: [Curve; 7] = [

@@ -486,6 +486,16 @@ pub(crate) fn x25519(
     Ok(out)
 }
 
+/// The X25519 public key of the 32-byte private key `private` (RFC 7748
+/// §6.1: the private key times the base point 9).
+pub(crate) fn x25519_public(private: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: both pointers address 32 valid bytes, as the function
+    // requires; it cannot fail.
+    unsafe { sys::X25519_public_from_private(out.as_mut_ptr(), private.as_ptr()) };
+    out
+}
+
 /// Verifies a DER ECDSA signature over `digest` with the uncompressed public
 /// point `public_key` on `curve`.
 pub(crate) fn verify_digest(

@@ -64,8 +64,8 @@ pub fn normalize_public(point: &[u8]) -> Result<Vec<u8>> {
 fn public_of(kt: CK_KEY_TYPE, value: &[u8]) -> Result<Vec<u8>> {
     let bad = |_| Error::new(CKR_ATTRIBUTE_VALUE_INVALID);
     match kt {
-        CKK_EC_MONTGOMERY => EcdhPrivateKey::from_x25519_private(value)
-            .and_then(|k| k.public_key())
+        CKK_EC_MONTGOMERY => EcdhPrivateKey::x25519_public_of(value)
+            .map(|p| p.to_vec())
             .map_err(bad),
         CKK_EC_EDWARDS => SigningKey::from_ed25519_seed(value)
             .map(|k| k.public_key())
