@@ -458,6 +458,10 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
     }
 }
 
+/// The buffer of a first `C_GetAttributeValue` read: an uncompressed
+/// P-521 point in its DER wrapping is 136 bytes.
+const FIRST_READ: usize = 256;
+
 /// hsmtls-token's `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS`
 /// (docs/token-vendor-mechanisms.md).
 #[repr(C)]
@@ -1166,11 +1170,31 @@ impl Module {
         ty: CK_ATTRIBUTE_TYPE,
     ) -> CkResult<Zeroizing<Vec<u8>>> {
         let f = func!(self, C_GetAttributeValue);
+        // Most values (points, IVs, exporter output) fit in a first buffer:
+        // one call instead of a length query and a read (PKCS#11 3.0
+        // §5.7.5: a short buffer is CKR_BUFFER_TOO_SMALL, then we ask).
+        let mut value = Zeroizing::new(vec![0u8; FIRST_READ]);
         let mut a = sys::CK_ATTRIBUTE {
             type_: ty,
-            pValue: ptr::null_mut(),
-            ulValueLen: 0,
+            pValue: value.as_mut_ptr() as *mut c_void,
+            ulValueLen: FIRST_READ as CK_ULONG,
         };
+        // SAFETY: `value` has room for ulValueLen bytes.
+        match unsafe { f(session, object, &mut a, 1) } {
+            sys::CKR_OK if a.ulValueLen as usize <= FIRST_READ => {
+                value.truncate(a.ulValueLen as usize);
+                return Ok(value);
+            }
+            sys::CKR_OK | sys::CKR_BUFFER_TOO_SMALL => {}
+            rv => {
+                return Err(Ck {
+                    function: "C_GetAttributeValue",
+                    rv,
+                })
+            }
+        }
+        a.pValue = ptr::null_mut();
+        a.ulValueLen = 0;
         // SAFETY: a length query with a null value pointer.
         check("C_GetAttributeValue", unsafe {
             f(session, object, &mut a, 1)
