@@ -21,8 +21,11 @@ use crate::error::{err, Result};
 pub struct Object {
     attrs: Attrs,
     /// Keys scheduled from the key material on first use, shared by the
-    /// clones of this object; reset whenever the key material changes.
-    cache: Arc<KeyCache>,
+    /// clones made after it exists; reset whenever the key material
+    /// changes. Made on first use: most session objects never schedule a
+    /// key, and an allocation per object is a measurable part of a
+    /// derivation.
+    cache: OnceLock<Arc<KeyCache>>,
 }
 
 /// The attributes of an object. The boolean ones (most of a key's) are
@@ -411,9 +414,18 @@ impl Object {
     /// cache no clone shares is kept: building an object sets its key
     /// type and value without allocating a new cache each time.
     fn reset_cache(&mut self) {
-        if Arc::strong_count(&self.cache) > 1 || !self.cache.is_empty() {
-            self.cache = Arc::default();
+        if self
+            .cache
+            .get()
+            .is_some_and(|c| Arc::strong_count(c) > 1 || !c.is_empty())
+        {
+            self.cache = OnceLock::new();
         }
+    }
+
+    /// The key cache, made on first use.
+    fn key_cache(&self) -> &KeyCache {
+        self.cache.get_or_init(Arc::default)
     }
 
     /// A copy of the attributes with a cache of its own (a template to
@@ -421,7 +433,7 @@ impl Object {
     pub fn clone_attributes(&self) -> Object {
         Object {
             attrs: self.attrs.clone(),
-            cache: Arc::default(),
+            cache: OnceLock::new(),
         }
     }
 
@@ -435,11 +447,11 @@ impl Object {
     /// algorithm follows from the key type and length, which the caller
     /// checked).
     pub fn aead_key(&self, alg: AeadAlg) -> Result<Arc<AeadKey>> {
-        if let Some(key) = self.cache.aead.get().filter(|k| k.algorithm() == alg) {
+        if let Some(key) = self.key_cache().aead.get().filter(|k| k.algorithm() == alg) {
             return Ok(key.clone());
         }
         let key = Arc::new(AeadKey::new(alg, self.secret_value()?)?);
-        let _ = self.cache.aead.set(key.clone());
+        let _ = self.key_cache().aead.set(key.clone());
         Ok(key)
     }
 
@@ -448,28 +460,28 @@ impl Object {
         &self,
         build: impl FnOnce() -> Result<RsaPrivateKey>,
     ) -> Result<Arc<RsaPrivateKey>> {
-        if let Some(key) = self.cache.rsa.get() {
+        if let Some(key) = self.key_cache().rsa.get() {
             return Ok(key.clone());
         }
         let key = Arc::new(build()?);
-        let _ = self.cache.rsa.set(key.clone());
+        let _ = self.key_cache().rsa.set(key.clone());
         Ok(key)
     }
 
     /// The HMAC key of this secret key over `alg`, keyed once.
     pub fn hmac_key(&self, alg: HashAlg) -> Result<Arc<KeyedHmac>> {
-        if let Some(key) = self.cache.hmac.get().filter(|k| k.algorithm() == alg) {
+        if let Some(key) = self.key_cache().hmac.get().filter(|k| k.algorithm() == alg) {
             return Ok(key.clone());
         }
         let key = Arc::new(KeyedHmac::new(alg, self.secret_value()?));
-        let _ = self.cache.hmac.set(key.clone());
+        let _ = self.key_cache().hmac.set(key.clone());
         Ok(key)
     }
 
     /// The ECDSA signing key of this EC private key on `curve`, parsed and
     /// validated once.
     pub fn ec_signing_key(&self, curve: Curve) -> Result<Arc<SigningKey>> {
-        if let Some(key) = self.cache.signing.get() {
+        if let Some(key) = self.key_cache().signing.get() {
             return Ok(key.clone());
         }
         let key = Arc::new(SigningKey::from_ec_scalar(
@@ -477,18 +489,18 @@ impl Object {
             self.secret_value()?,
             None,
         )?);
-        let _ = self.cache.signing.set(key.clone());
+        let _ = self.key_cache().signing.set(key.clone());
         Ok(key)
     }
 
     /// The Ed25519 signing key of this Edwards private key, derived from
     /// its seed once.
     pub fn ed25519_signing_key(&self) -> Result<Arc<SigningKey>> {
-        if let Some(key) = self.cache.signing.get() {
+        if let Some(key) = self.key_cache().signing.get() {
             return Ok(key.clone());
         }
         let key = Arc::new(SigningKey::from_ed25519_seed(self.secret_value()?)?);
-        let _ = self.cache.signing.set(key.clone());
+        let _ = self.key_cache().signing.set(key.clone());
         Ok(key)
     }
 

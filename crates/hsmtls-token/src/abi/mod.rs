@@ -76,6 +76,21 @@ unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object:
     }
     // SAFETY: non-NULL and valid for `n` attributes by the caller's contract.
     let attrs = unsafe { core::slice::from_raw_parts(p, n as usize) };
+    let array = |a: &CK_ATTRIBUTE| {
+        crate::attributes::kind(a.type_) == Some(crate::attributes::Kind::Template)
+    };
+    if !attrs.iter().any(array) {
+        // The common case: every value is the caller's bytes, borrowed.
+        let refs = attrs
+            .iter()
+            .map(|a| {
+                // SAFETY: each `pValue` is valid for `ulValueLen` bytes
+                // (contract).
+                unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }.map(|v| (a.type_, v))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return crate::attributes::parse_template(&refs);
+    }
     let mut values: Vec<(CK_ATTRIBUTE_TYPE, std::borrow::Cow<'_, [u8]>)> =
         Vec::with_capacity(attrs.len());
     for a in attrs {
