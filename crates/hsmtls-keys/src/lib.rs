@@ -35,6 +35,6 @@ pub use handle::{KeyObject, KeyShare, PrivateKey, Secret, SecretUsage, TicketKey
 pub use hash::{Digest, Hasher};
 pub use record::{RecordProtector, Tls12TrafficKeys};
 pub use store::{
-    tls13_next_secret_in_steps, Capabilities, FinishedLabel, KeyStore, MasterSecretSeed,
-    OperationKind, PublicKey,
+    tls13_next_secret_in_steps, tls13_traffic_secret_in_steps, Capabilities, FinishedLabel,
+    KeyStore, MasterSecretSeed, OperationKind, PublicKey,
 };

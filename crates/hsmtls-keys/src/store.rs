@@ -262,6 +262,23 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         tls13_next_secret_in_steps(self, hash, secret, ikm)
     }
 
+    /// A TLS 1.3 traffic secret, `HKDF-Expand-Label(base, label, context,
+    /// Hash.length)` (RFC 8446 §7.1; "traffic upd" with an empty context
+    /// for the next generation, §7.2), with the record protection made
+    /// from it (§7.3) for `aead`. By default the two calls
+    /// ([`tls13_traffic_secret_in_steps`]); a store that can do both at
+    /// once (hsmtls-token's `CKM_HSMTLS_TLS13_TRAFFIC_SECRET`) saves a call.
+    fn tls13_traffic_secret(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        aead: AeadAlgorithm,
+    ) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+        tls13_traffic_secret_in_steps(self, hash, base, label, context, aead)
+    }
+
     /// `HKDF-Expand-Label` into public bytes: exporter output (RFC 8446
     /// §7.5; `CKM_HKDF_DATA`).
     fn hkdf_expand_label_data(
@@ -302,6 +319,22 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         let _ = (hash, traffic_secret, aead);
         Err(KeyError::Unsupported("TLS 1.3 record protection"))
     }
+}
+
+/// [`KeyStore::tls13_traffic_secret`] as its two steps:
+/// [`KeyStore::hkdf_expand_label`], then
+/// [`KeyStore::tls13_record_protector`] on the new secret.
+pub fn tls13_traffic_secret_in_steps<S: KeyStore + ?Sized>(
+    store: &S,
+    hash: HashAlgorithm,
+    base: &Secret,
+    label: &[u8],
+    context: &[u8],
+    aead: AeadAlgorithm,
+) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+    let secret = store.hkdf_expand_label(hash, base, label, context, SecretUsage::Tls13)?;
+    let protector = store.tls13_record_protector(hash, &secret, aead)?;
+    Ok((secret, protector))
 }
 
 /// [`KeyStore::tls13_next_secret`] as its two steps: `Derive-Secret(secret,

@@ -21,7 +21,9 @@
 
 use std::sync::Arc;
 
-use hsmtls_keys::{AeadAlgorithm, Digest, HashAlgorithm, KeyStore, Secret, SecretUsage};
+use hsmtls_keys::{
+    AeadAlgorithm, Digest, HashAlgorithm, KeyStore, RecordProtector, Secret, SecretUsage,
+};
 
 use crate::conn::{CommonState, Message, Side};
 use crate::error::Error;
@@ -48,16 +50,23 @@ pub(crate) struct HandshakeSecret(Secret);
 /// RFC 8446 §7.1 Master Secret.
 pub(crate) struct MasterSecret(Secret);
 
+/// A traffic secret and, until [`install`] takes it, the record
+/// protection the key store made with it ([`KeyStore::tls13_traffic_secret`]).
+pub(crate) struct TrafficSecret {
+    pub secret: Secret,
+    protector: Option<Box<dyn RecordProtector>>,
+}
+
 /// The handshake traffic secrets of both sides.
 pub(crate) struct HandshakeTrafficSecrets {
-    pub client: Secret,
-    pub server: Secret,
+    pub client: TrafficSecret,
+    pub server: TrafficSecret,
 }
 
 /// The application traffic secrets and the exporter master secret.
 pub(crate) struct ApplicationSecrets {
-    pub client: Secret,
-    pub server: Secret,
+    pub client: TrafficSecret,
+    pub server: TrafficSecret,
     pub exporter: Secret,
 }
 
@@ -70,6 +79,22 @@ impl Schedule {
         context: &[u8],
     ) -> Result<Secret, Error> {
         Ok(store.hkdf_expand_label(self.hash, secret, label, context, SecretUsage::Tls13)?)
+    }
+
+    /// A traffic secret with its record protection (one key-store call).
+    fn traffic(
+        &self,
+        store: &Arc<dyn KeyStore>,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+    ) -> Result<TrafficSecret, Error> {
+        let (secret, protector) =
+            store.tls13_traffic_secret(self.hash, base, label, context, self.aead)?;
+        Ok(TrafficSecret {
+            secret,
+            protector: Some(protector),
+        })
     }
 
     /// `Early Secret = HKDF-Extract(0, PSK)`; without a PSK the IKM is zeros.
@@ -122,10 +147,11 @@ impl Schedule {
         hs: &HandshakeSecret,
         hello_hash: &[u8],
     ) -> Result<HandshakeTrafficSecrets, Error> {
-        Ok(HandshakeTrafficSecrets {
-            client: self.derive(store, &hs.0, b"c hs traffic", hello_hash)?,
-            server: self.derive(store, &hs.0, b"s hs traffic", hello_hash)?,
-        })
+        // The server's first, on both sides (the order the test store
+        // records protectors in).
+        let server = self.traffic(store, &hs.0, b"s hs traffic", hello_hash)?;
+        let client = self.traffic(store, &hs.0, b"c hs traffic", hello_hash)?;
+        Ok(HandshakeTrafficSecrets { client, server })
     }
 
     /// `Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), 0)`.
@@ -147,9 +173,11 @@ impl Schedule {
         master: &MasterSecret,
         server_finished_hash: &[u8],
     ) -> Result<ApplicationSecrets, Error> {
+        let server = self.traffic(store, &master.0, b"s ap traffic", server_finished_hash)?;
+        let client = self.traffic(store, &master.0, b"c ap traffic", server_finished_hash)?;
         Ok(ApplicationSecrets {
-            client: self.derive(store, &master.0, b"c ap traffic", server_finished_hash)?,
-            server: self.derive(store, &master.0, b"s ap traffic", server_finished_hash)?,
+            client,
+            server,
             exporter: self.derive(store, &master.0, b"exp master", server_finished_hash)?,
         })
     }
@@ -176,13 +204,13 @@ impl Schedule {
     }
 
     /// `application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N,
-    /// "traffic upd", "", Hash.length)` (§7.2).
+    /// "traffic upd", "", Hash.length)` (§7.2), with its record protection.
     pub(crate) fn next_traffic_secret(
         &self,
         store: &Arc<dyn KeyStore>,
         secret: &Secret,
-    ) -> Result<Secret, Error> {
-        self.derive(store, secret, b"traffic upd", b"")
+    ) -> Result<(Secret, Box<dyn RecordProtector>), Error> {
+        Ok(store.tls13_traffic_secret(self.hash, secret, b"traffic upd", b"", self.aead)?)
     }
 
     /// Finished / binder MAC (§4.4.4) under `base_key`.
@@ -238,10 +266,7 @@ impl Traffic13 {
     pub(crate) fn update_write(&mut self, cx: &mut CommonState) -> Result<(), Error> {
         let schedule = self.schedule;
         let side = cx.side;
-        let next = schedule.next_traffic_secret(&cx.store, self.ours_mut(side))?;
-        let protector = cx
-            .store
-            .tls13_record_protector(schedule.hash, &next, schedule.aead)?;
+        let (next, protector) = schedule.next_traffic_secret(&cx.store, self.ours_mut(side))?;
         cx.record.set_encrypter(protector);
         *self.ours_mut(side) = next;
         Ok(())
@@ -251,18 +276,34 @@ impl Traffic13 {
     pub(crate) fn update_read(&mut self, cx: &mut CommonState) -> Result<(), Error> {
         let schedule = self.schedule;
         let side = cx.side;
-        let next = schedule.next_traffic_secret(&cx.store, self.theirs_mut(side))?;
-        let protector = cx
-            .store
-            .tls13_record_protector(schedule.hash, &next, schedule.aead)?;
+        let (next, protector) = schedule.next_traffic_secret(&cx.store, self.theirs_mut(side))?;
         cx.record.set_decrypter(protector);
         *self.theirs_mut(side) = next;
         Ok(())
     }
 }
 
-/// Installs record protection from a traffic secret.
+/// Installs the record protection of a traffic secret (made with it, or
+/// now if already taken).
 pub(crate) fn install(
+    cx: &mut CommonState,
+    schedule: Schedule,
+    traffic: &mut TrafficSecret,
+    write: bool,
+) -> Result<(), Error> {
+    let protector = match traffic.protector.take() {
+        Some(p) => p,
+        None => cx
+            .store
+            .tls13_record_protector(schedule.hash, &traffic.secret, schedule.aead)?,
+    };
+    install_protector(cx, protector, write);
+    Ok(())
+}
+
+/// Installs record protection from a secret (the client early traffic
+/// secret, which has no [`TrafficSecret`]).
+pub(crate) fn install_secret(
     cx: &mut CommonState,
     schedule: Schedule,
     secret: &Secret,
@@ -271,13 +312,17 @@ pub(crate) fn install(
     let protector = cx
         .store
         .tls13_record_protector(schedule.hash, secret, schedule.aead)?;
+    install_protector(cx, protector, write);
+    Ok(())
+}
+
+fn install_protector(cx: &mut CommonState, protector: Box<dyn RecordProtector>, write: bool) {
     cx.record.tls13 = true;
     if write {
         cx.record.set_encrypter(protector);
     } else {
         cx.record.set_decrypter(protector);
     }
-    Ok(())
 }
 
 /// Compares MACs (Finished, PSK binders) in time independent of where they

@@ -304,7 +304,9 @@ fn traffic() -> (
     let p = peers();
     let (client, server) = pair(&p.client, &p.server);
     assert_eq!(client.negotiated().version, Some(ProtocolVersion::TLSv1_3));
-    let to_server = p.client_store.take_tls13_protector(2);
+    // Made in the order server handshake, client handshake, server
+    // application, client application on both sides.
+    let to_server = p.client_store.take_tls13_protector(3);
     let to_client = p.server_store.take_tls13_protector(2);
     (client, server, to_server, to_client)
 }

@@ -469,7 +469,9 @@ fn drive_server(catalog: &[(Kind, Vec<u8>)], k: usize, state: &str) {
             seq += 1;
         }
         let result = if k == msgs.len() {
-            let mut app = run.client_store.take_tls13_protector(1);
+            // After the client handshake protector: server application,
+            // client application.
+            let mut app = run.client_store.take_tls13_protector(2);
             deliver(
                 &mut run.server,
                 &injected(catalog, kind, Some((&mut *app, 0))),

@@ -342,8 +342,9 @@ pub(crate) fn handle_server_hello(
     let handshake_secret = schedule.handshake(&cx.store, early, Some(&shared))?;
     drop(shared);
     let hello_hash = st.transcript.current_hash()?;
-    let secrets = schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
-    tls13::install(cx, schedule, &secrets.server, false)?;
+    let mut secrets =
+        schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
+    tls13::install(cx, schedule, &mut secrets.server, false)?;
     // §D.4: in middlebox mode one change_cipher_spec goes before our second
     // flight (already sent before the second ClientHello after a retry).
     let middlebox = !st.client_hello.session_id.is_empty();
@@ -354,7 +355,7 @@ pub(crate) fn handle_server_hello(
     // §7.3: from here on we write under the client handshake traffic
     // secret, so an alert about the server's flight is protected as the
     // server expects (it reads with that secret since its ServerHello).
-    tls13::install(cx, schedule, &secrets.client, true)?;
+    tls13::install(cx, schedule, &mut secrets.client, true)?;
 
     cx.info.version = Some(ProtocolVersion::TLSv1_3);
     cx.info.cipher_suite = Some(suite.suite);
@@ -735,7 +736,7 @@ impl ExpectFinished {
         let mut hs = self.hs;
         let schedule = hs.schedule;
         let hash = hs.transcript.current_hash()?;
-        let expected = schedule.verify_data(&cx.store, &hs.secrets.server, hash.as_ref())?;
+        let expected = schedule.verify_data(&cx.store, &hs.secrets.server.secret, hash.as_ref())?;
         if !ct_eq(expected.as_ref(), &finished.verify_data) {
             return Err(Error::DecryptError("server Finished"));
         }
@@ -746,7 +747,7 @@ impl ExpectFinished {
             .ok_or(Error::InvalidState("handshake secret used"))?;
         let master = schedule.master(&cx.store, handshake_secret)?;
         let server_finished_hash = hs.transcript.current_hash()?;
-        let app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
+        let mut app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
 
         // §4.5: accepted 0-RTT data ends with EndOfEarlyData, under the
         // early traffic key.
@@ -768,7 +769,8 @@ impl ExpectFinished {
             send_client_certificate(cx, &mut hs, &request)?;
         }
         let hash = hs.transcript.current_hash()?;
-        let verify_data = schedule.verify_data(&cx.store, &hs.secrets.client, hash.as_ref())?;
+        let verify_data =
+            schedule.verify_data(&cx.store, &hs.secrets.client.secret, hash.as_ref())?;
         cx.send_handshake(
             &HandshakeMessage::new(HandshakePayload::Finished(FinishedPayload {
                 verify_data: verify_data.as_ref().to_vec(),
@@ -776,8 +778,8 @@ impl ExpectFinished {
             &mut hs.transcript,
         )?;
         cx.flush_flight()?;
-        tls13::install(cx, schedule, &app.client, true)?;
-        tls13::install(cx, schedule, &app.server, false)?;
+        tls13::install(cx, schedule, &mut app.client, true)?;
+        tls13::install(cx, schedule, &mut app.server, false)?;
         // The resumption master secret only serves tickets, which the
         // server may never send: derived from the master secret on the
         // first one, and not at all without a session cache.
@@ -797,8 +799,8 @@ impl ExpectFinished {
         Ok(State::Traffic(Traffic {
             keys: Traffic13 {
                 schedule,
-                client: app.client,
-                server: app.server,
+                client: app.client.secret,
+                server: app.server.secret,
             },
             config: hs.config,
             server_name: hs.server_name,

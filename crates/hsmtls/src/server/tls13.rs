@@ -384,14 +384,15 @@ pub(crate) fn handle_client_hello(
     let handshake_secret = schedule.handshake(&cx.store, early, Some(&shared))?;
     drop(shared);
     let hello_hash = transcript.current_hash()?;
-    let secrets = schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
+    let mut secrets =
+        schedule.handshake_traffic(&cx.store, &handshake_secret, hello_hash.as_ref())?;
     cx.flush_flight()?;
-    tls13::install(cx, schedule, &secrets.server, true)?;
+    tls13::install(cx, schedule, &mut secrets.server, true)?;
     // With 0-RTT the client's early data comes first, under its early
     // traffic key, up to its EndOfEarlyData.
     match &client_early_traffic {
-        Some(early) => tls13::install(cx, schedule, early, false)?,
-        None => tls13::install(cx, schedule, &secrets.client, false)?,
+        Some(early) => tls13::install_secret(cx, schedule, early, false)?,
+        None => tls13::install(cx, schedule, &mut secrets.client, false)?,
     }
 
     // EncryptedExtensions (§4.3.1): the hook's first, then the registered
@@ -494,7 +495,7 @@ pub(crate) fn handle_client_hello(
         )?;
     }
     let hash = transcript.current_hash()?;
-    let verify_data = schedule.verify_data(&cx.store, &secrets.server, hash.as_ref())?;
+    let verify_data = schedule.verify_data(&cx.store, &secrets.server.secret, hash.as_ref())?;
     cx.send_handshake(
         &HandshakeMessage::new(HandshakePayload::Finished(FinishedPayload {
             verify_data: verify_data.as_ref().to_vec(),
@@ -505,9 +506,9 @@ pub(crate) fn handle_client_hello(
     // server may write with them at once.
     let master = schedule.master(&cx.store, handshake_secret)?;
     let server_finished_hash = transcript.current_hash()?;
-    let app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
+    let mut app = schedule.application(&cx.store, &master, server_finished_hash.as_ref())?;
     cx.flush_flight()?;
-    tls13::install(cx, schedule, &app.server, true)?;
+    tls13::install(cx, schedule, &mut app.server, true)?;
     transcript.drop_buffer();
 
     let early_data_allowed = ticket_state
@@ -790,7 +791,7 @@ impl ExpectEndOfEarlyData {
         let mut hs = self.hs;
         hs.transcript.add(&raw);
         cx.early_data_allowed = None;
-        tls13::install(cx, hs.schedule, &hs.secrets.client, false)?;
+        tls13::install(cx, hs.schedule, &mut hs.secrets.client, false)?;
         Ok(State::ExpectFinished(ExpectFinished {
             hs,
             _client_verified: None,
@@ -922,12 +923,12 @@ impl ExpectFinished {
         let mut hs = self.hs;
         let schedule = hs.schedule;
         let hash = hs.transcript.current_hash()?;
-        let expected = schedule.verify_data(&cx.store, &hs.secrets.client, hash.as_ref())?;
+        let expected = schedule.verify_data(&cx.store, &hs.secrets.client.secret, hash.as_ref())?;
         if !ct_eq(expected.as_ref(), &finished.verify_data) {
             return Err(Error::DecryptError("client Finished"));
         }
         hs.transcript.add(raw);
-        tls13::install(cx, schedule, &hs.app.client, false)?;
+        tls13::install(cx, schedule, &mut hs.app.client, false)?;
         // The resumption master secret only serves tickets: a server that
         // issues none (no ticketer, or a store that cannot seal one) does
         // not derive it.
@@ -953,8 +954,8 @@ impl ExpectFinished {
         Ok(State::Traffic(Traffic {
             keys: Traffic13 {
                 schedule,
-                client: hs.app.client,
-                server: hs.app.server,
+                client: hs.app.client.secret,
+                server: hs.app.server.secret,
             },
         }))
     }
