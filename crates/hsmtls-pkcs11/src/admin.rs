@@ -146,6 +146,7 @@ pub fn mechanism_type_name(m: u64) -> Option<&'static str> {
                 x if x == CKM_HSMTLS + 2 => Some("CKM_HSMTLS_TLS13_KEY_AND_IV"),
                 x if x == CKM_HSMTLS + 3 => Some("CKM_HSMTLS_TLS13_FINISHED"),
                 x if x == CKM_HSMTLS + 4 => Some("CKM_HSMTLS_TLS13_NEXT_SECRET"),
+                x if x == CKM_HSMTLS + 5 => Some("CKM_HSMTLS_TLS13_TRAFFIC_SECRET"),
                 _ => None,
             }
         };

@@ -1137,6 +1137,70 @@ impl Module {
         Ok(key)
     }
 
+    /// hsmtls-token's `CKM_HSMTLS_TLS13_TRAFFIC_SECRET`: from `base`, the
+    /// traffic secret expanded with `info` (made from `template`), its
+    /// traffic key (made from `key_template`) and its write IV
+    /// (`iv.len()` bytes) in one call: (secret, key).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn derive_tls13_traffic(
+        &self,
+        session: CK_SESSION_HANDLE,
+        base: CK_OBJECT_HANDLE,
+        prf: CK_MECHANISM_TYPE,
+        info: &[u8],
+        template: &[Attr],
+        key_template: &[Attr],
+        iv: &mut [u8],
+    ) -> CkResult<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
+        /// `CK_HSMTLS_TLS13_TRAFFIC_PARAMS` (hsmtls-token's C layout).
+        #[repr(C)]
+        struct TrafficParams {
+            prf_hash_mechanism: CK_MECHANISM_TYPE,
+            p_info: *mut u8,
+            ul_info_len: CK_ULONG,
+            p_key_template: *mut sys::CK_ATTRIBUTE,
+            ul_key_attribute_count: CK_ULONG,
+            p_iv: *mut u8,
+            ul_iv_len: CK_ULONG,
+            ph_traffic_key: *mut CK_OBJECT_HANDLE,
+        }
+        let f = func!(self, C_DeriveKey);
+        let mut kt = raw_template(key_template);
+        let mut key: CK_OBJECT_HANDLE = 0;
+        let mut params = TrafficParams {
+            prf_hash_mechanism: prf,
+            p_info: info.as_ptr() as *mut u8,
+            ul_info_len: info.len() as CK_ULONG,
+            p_key_template: kt.as_mut_ptr(),
+            ul_key_attribute_count: kt.len() as CK_ULONG,
+            p_iv: iv.as_mut_ptr(),
+            ul_iv_len: iv.len() as CK_ULONG,
+            ph_traffic_key: &mut key,
+        };
+        let mut m = sys::CK_MECHANISM {
+            mechanism: crate::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
+            pParameter: &mut params as *mut _ as *mut c_void,
+            ulParameterLen: core::mem::size_of::<TrafficParams>() as CK_ULONG,
+        };
+        let mut t = raw_template(template);
+        let mut secret: CK_OBJECT_HANDLE = 0;
+        // SAFETY: the mechanism, its parameters and everything they point
+        // to (the info, the key template, the IV buffer of `iv.len()`
+        // bytes, the key's out handle), the template and the out handle
+        // all live across the call; the token only reads `p_info`.
+        check("C_DeriveKey", unsafe {
+            f(
+                session,
+                &mut m,
+                base,
+                t.as_mut_ptr(),
+                t.len() as CK_ULONG,
+                &mut secret,
+            )
+        })?;
+        Ok((secret, key))
+    }
+
     pub(crate) fn create_object(
         &self,
         session: CK_SESSION_HANDLE,

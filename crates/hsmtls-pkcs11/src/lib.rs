@@ -64,10 +64,10 @@ use hsmtls_crypto::prf::tls12_prf;
 use hsmtls_crypto::record::{Tls12Aead, Tls12Cbc};
 use hsmtls_crypto::HashAlg;
 use hsmtls_keys::{
-    Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError, KeyExchangeGroup,
-    KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey, PublicKeyAlgorithm, RandomLevel,
-    RecordCipher, RecordProtector, Secret, SecretUsage, SignatureAlgorithm, TicketKey,
-    Tls12TrafficKeys,
+    AeadAlgorithm, Capabilities, Digest, FinishedLabel, HashAlgorithm, Hasher, KeyError,
+    KeyExchangeGroup, KeyShare, KeyStore, MasterSecretSeed, PrivateKey, PublicKey,
+    PublicKeyAlgorithm, RandomLevel, RecordCipher, RecordProtector, Secret, SecretUsage,
+    SignatureAlgorithm, TicketKey, Tls12TrafficKeys,
 };
 use zeroize::Zeroizing;
 
@@ -119,6 +119,11 @@ pub(crate) const CKM_HSMTLS_TLS13_FINISHED: CK_MECHANISM_TYPE = 0x8000_0000 | 0x
 /// `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS`.
 pub(crate) const CKM_HSMTLS_TLS13_NEXT_SECRET: CK_MECHANISM_TYPE =
     0x8000_0000 | 0x4853_0000 | 0x0004;
+/// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): a
+/// TLS 1.3 traffic secret with its traffic key and write IV in one
+/// `C_DeriveKey`, parameters `CK_HSMTLS_TLS13_TRAFFIC_PARAMS`.
+pub(crate) const CKM_HSMTLS_TLS13_TRAFFIC_SECRET: CK_MECHANISM_TYPE =
+    0x8000_0000 | 0x4853_0000 | 0x0005;
 /// `CKM_NSS + 26` (NSS `pkcs11n.h`): RFC 7627 master secret from a DH
 /// pre-master, parameters `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`
 /// (same layout as PKCS#11 3.2's `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
@@ -1425,7 +1430,8 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         | sys::CKM_HKDF_DERIVE
         | sys::CKM_HKDF_DATA
         | CKM_HSMTLS_TLS13_KEY_AND_IV
-        | CKM_HSMTLS_TLS13_NEXT_SECRET => sys::CKF_DERIVE,
+        | CKM_HSMTLS_TLS13_NEXT_SECRET
+        | CKM_HSMTLS_TLS13_TRAFFIC_SECRET => sys::CKF_DERIVE,
         sys::CKM_EC_KEY_PAIR_GEN | sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => {
             sys::CKF_GENERATE_KEY_PAIR
         }
@@ -2371,6 +2377,17 @@ impl KeyStore for Pkcs11Store {
         ikm: Option<&Secret>,
     ) -> Result<Secret, KeyError> {
         Pkcs11Store::tls13_next_secret(self, hash, secret, ikm)
+    }
+
+    fn tls13_traffic_secret(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        aead: AeadAlgorithm,
+    ) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+        Pkcs11Store::tls13_traffic_secret(self, hash, base, label, context, aead)
     }
 
     fn hkdf_expand_label_data(

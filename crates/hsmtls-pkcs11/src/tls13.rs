@@ -5,6 +5,7 @@
 //! | `HKDF-Extract(salt, IKM)` | `C_DeriveKey CKM_HKDF_DERIVE`, `bExtract`, IKM = base key, salt `CKF_HKDF_SALT_KEY` (or `_NULL`) |
 //! | `HKDF-Expand-Label`       | `C_DeriveKey CKM_HKDF_DERIVE`, `bExpand`, `pInfo` = `HkdfLabel` |
 //! | next stage secret         | hsmtls-token: `C_DeriveKey CKM_HSMTLS_TLS13_NEXT_SECRET`; else `"derived"` expand, then extract |
+//! | traffic secret + key, IV  | hsmtls-token: `C_DeriveKey CKM_HSMTLS_TLS13_TRAFFIC_SECRET`; else expand, then the record key |
 //! | exporter, record IV       | `C_DeriveKey CKM_HKDF_DATA` (a `CKO_DATA` object, read, destroyed) |
 //! | Finished, PSK binder      | expand-label `"finished"` to a key, `C_Sign CKM_SHA256_HMAC` / `CKM_SHA384_HMAC` |
 //! | record protection         | expand-label `"key"` to a `CKK_AES` / `CKK_CHACHA20` key, `C_Encrypt` / `C_Decrypt` per record |
@@ -473,12 +474,12 @@ impl Pkcs11Store {
         Ok(Digest::new(&mac))
     }
 
-    pub(crate) fn tls13_protector(
+    /// The traffic key's type, length and template for `aead` (refused
+    /// when the token cannot run it).
+    fn traffic_key_template(
         &self,
-        hash: HashAlgorithm,
-        traffic_secret: &Secret,
         aead: AeadAlgorithm,
-    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+    ) -> Result<(sys::CK_KEY_TYPE, usize, Vec<Attr>), KeyError> {
         if !self.tls13_aeads().contains(&aead) {
             return Err(KeyError::Unsupported("TLS 1.3 AEAD not in the token"));
         }
@@ -491,6 +492,32 @@ impl Pkcs11Store {
             Attr::bool(sys::CKA_ENCRYPT, true),
             Attr::bool(sys::CKA_DECRYPT, true),
         ];
+        Ok((key_type, key_len, extra))
+    }
+
+    /// The record protector over a traffic key object and its IV.
+    fn token_aead(
+        &self,
+        key: TokenObject,
+        iv: [u8; NONCE_LEN],
+        aead: AeadAlgorithm,
+    ) -> Box<dyn RecordProtector> {
+        Box::new(Tls13TokenAead {
+            token: self.token.clone(),
+            key,
+            iv,
+            chacha: aead == AeadAlgorithm::Chacha20Poly1305,
+            scratch: crate::record::Scratch::default(),
+        })
+    }
+
+    pub(crate) fn tls13_protector(
+        &self,
+        hash: HashAlgorithm,
+        traffic_secret: &Secret,
+        aead: AeadAlgorithm,
+    ) -> Result<Box<dyn RecordProtector>, KeyError> {
+        let (key_type, key_len, extra) = self.traffic_key_template(aead)?;
         let mut iv = [0u8; NONCE_LEN];
         let key = if self.plan.has(crate::CKM_HSMTLS_TLS13_KEY_AND_IV) {
             // hsmtls-token: key and IV in one call.
@@ -525,13 +552,57 @@ impl Pkcs11Store {
             self.tls13_expand_label_data(hash, traffic_secret, b"iv", b"", &mut iv)?;
             key
         };
-        Ok(Box::new(Tls13TokenAead {
-            token: self.token.clone(),
-            key,
-            iv,
-            chacha: aead == AeadAlgorithm::Chacha20Poly1305,
-            scratch: crate::record::Scratch::default(),
-        }))
+        Ok(self.token_aead(key, iv, aead))
+    }
+
+    /// A traffic secret with its record protection: in one `C_DeriveKey`
+    /// with hsmtls-token's `CKM_HSMTLS_TLS13_TRAFFIC_SECRET`, in two steps
+    /// elsewhere.
+    pub(crate) fn tls13_traffic_secret(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        aead: AeadAlgorithm,
+    ) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+        if !self.plan.has(crate::CKM_HSMTLS_TLS13_TRAFFIC_SECRET) {
+            return hsmtls_keys::tls13_traffic_secret_in_steps(
+                self, hash, base, label, context, aead,
+            );
+        }
+        self.tls13_check(hash)?;
+        let (key_type, key_len, extra) = self.traffic_key_template(aead)?;
+        let base = self.hkdf_key(base)?;
+        let info = label_info(hash.output_len(), label, context)?;
+        let mut t = secret_template(sys::CKK_GENERIC_SECRET, true);
+        t.push(Attr::ulong(
+            sys::CKA_VALUE_LEN,
+            hash.output_len() as sys::CK_ULONG,
+        ));
+        t.extend(derive_only());
+        let mut kt = secret_template(key_type, true);
+        kt.push(Attr::ulong(sys::CKA_VALUE_LEN, key_len as sys::CK_ULONG));
+        kt.extend(extra);
+        let mut iv = [0u8; NONCE_LEN];
+        let session = self.token.session().map_err(store_err)?;
+        let (secret, key) = self
+            .token
+            .module
+            .derive_tls13_traffic(
+                session.handle,
+                base.handle,
+                prf_mechanism(hash),
+                &info,
+                &t,
+                &kt,
+                &mut iv,
+            )
+            .map_err(store_err)?;
+        drop(session);
+        let secret = self.token_secret(SecretUsage::Tls13, secret, ObjectKind::Tls13Secret);
+        let key = TokenObject::new(&self.token, key, ObjectKind::TrafficKey);
+        Ok((secret, self.token_aead(key, iv, aead)))
     }
 }
 

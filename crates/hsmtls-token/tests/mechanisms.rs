@@ -1204,3 +1204,137 @@ fn tls13_next_secret_vendor_mechanism() {
         CKR_MECHANISM_PARAM_INVALID
     );
 }
+
+/// `CK_HSMTLS_TLS13_TRAFFIC_PARAMS` (docs/token-vendor-mechanisms.md).
+#[repr(C)]
+struct TrafficParams {
+    prf: CK_MECHANISM_TYPE,
+    info: *mut u8,
+    info_len: CK_ULONG,
+    key_template: *mut CK_ATTRIBUTE,
+    key_count: CK_ULONG,
+    iv: *mut u8,
+    iv_len: CK_ULONG,
+    key_out: *mut CK_OBJECT_HANDLE,
+}
+
+/// C_DeriveKey with CKM_HSMTLS_TLS13_TRAFFIC_SECRET: (secret, key).
+fn traffic_secret(
+    h: CK_SESSION_HANDLE,
+    base: CK_OBJECT_HANDLE,
+    info: &[u8],
+    key_tpl: &mut Tpl,
+    iv: &mut [u8],
+    mut t: Tpl,
+) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
+    let mut info = info.to_vec();
+    let mut key = 0;
+    let mut p = TrafficParams {
+        prf: CKM_SHA256,
+        info: info.as_mut_ptr(),
+        info_len: info.len() as CK_ULONG,
+        key_template: key_tpl.ptr(),
+        key_count: key_tpl.len(),
+        iv: if iv.is_empty() {
+            ptr::null_mut()
+        } else {
+            iv.as_mut_ptr()
+        },
+        iv_len: iv.len() as CK_ULONG,
+        key_out: &mut key,
+    };
+    let mut m = mech_with(
+        hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
+        &mut p,
+    );
+    let mut out = 0;
+    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
+        CKR_OK => Ok((out, key)),
+        rv => Err(rv),
+    }
+}
+
+/// The vendor mechanism CKM_HSMTLS_TLS13_TRAFFIC_SECRET on RFC 8448 §3:
+/// from the handshake secret and the ClientHello..ServerHello hash, the
+/// server handshake traffic secret, its write key and its IV in one
+/// C_DeriveKey; both objects protected like the base.
+#[test]
+fn tls13_traffic_secret_vendor_mechanism() {
+    let (slot, h) = fresh_token();
+    let mech = hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET;
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { C_GetMechanismInfo(slot, mech, &mut info) }, CKR_OK);
+    assert_eq!(info.flags, CKF_DERIVE);
+    let hs = secret(
+        h,
+        CKK_GENERIC_SECRET,
+        &hex("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac"),
+        true,
+    );
+    let hello_hash = hex("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
+    let label = hkdf_label(32, b"s hs traffic", &hello_hash);
+    let aes = || {
+        Tpl::new()
+            .ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .ulong(CKA_VALUE_LEN, 16)
+            .bool(CKA_ENCRYPT, true)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true)
+    };
+    let mut iv = [0u8; 12];
+    let (traffic, key) =
+        traffic_secret(h, hs, &label, &mut aes(), &mut iv, open_tpl(Some(32))).unwrap();
+    assert_eq!(
+        attr(h, traffic, CKA_VALUE).unwrap(),
+        hex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38")
+    );
+    assert_eq!(
+        attr(h, key, CKA_VALUE).unwrap(),
+        hex("3fce516009c21727d0f2e4e86ee403bc")
+    );
+    assert_eq!(attr(h, key, CKA_KEY_TYPE).unwrap(), CKK_AES.to_ne_bytes());
+    assert_eq!(iv.to_vec(), hex("5d313eb2671276ee13000b30"));
+    // From a locked base both come out locked, and asking otherwise is
+    // refused.
+    let locked = secret(h, CKK_GENERIC_SECRET, &[9; 32], false);
+    assert_eq!(
+        traffic_secret(h, locked, &label, &mut aes(), &mut iv, open_tpl(None)),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+    let locked_aes = || {
+        Tpl::new()
+            .ulong(CKA_KEY_TYPE, CKK_AES)
+            .ulong(CKA_VALUE_LEN, 16)
+            .bool(CKA_ENCRYPT, true)
+    };
+    let (s, k) = traffic_secret(h, locked, &label, &mut locked_aes(), &mut iv, Tpl::new()).unwrap();
+    for o in [s, k] {
+        assert_eq!(attr(h, o, CKA_SENSITIVE).unwrap(), [1]);
+        assert_eq!(attr(h, o, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+    }
+    // Bad parameters and templates.
+    assert_eq!(
+        traffic_secret(h, hs, &label, &mut aes(), &mut [], open_tpl(None)),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    assert_eq!(
+        traffic_secret(h, hs, &[], &mut aes(), &mut iv, open_tpl(None)),
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    );
+    assert_eq!(
+        traffic_secret(
+            h,
+            hs,
+            &label,
+            &mut Tpl::new().ulong(CKA_KEY_TYPE, CKK_AES),
+            &mut iv,
+            open_tpl(None)
+        ),
+        Err(CKR_TEMPLATE_INCOMPLETE)
+    );
+    assert_eq!(
+        traffic_secret(h, hs, &label, &mut aes(), &mut iv, open_tpl(Some(16))),
+        Err(CKR_TEMPLATE_INCONSISTENT)
+    );
+}

@@ -487,6 +487,15 @@ pub unsafe extern "C" fn C_DeriveKey(
             // SAFETY: non-NULL (checked), valid for writes.
             unsafe { *out = k };
         }
+        if mech.mechanism == super::tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET {
+            // The secret is handle 0 of the key material, the traffic key
+            // handle 2 (to phTrafficKey), the IV to pIv.
+            // SAFETY: non-NULL (checked), valid for writes.
+            unsafe { *out = d.handles[0] };
+            // SAFETY: the parsed vendor parameter; its pIv is valid for
+            // ulIvLen bytes and phTrafficKey for a write (contract).
+            unsafe { super::tls13::write_traffic(raw, d.handles[2], &d.ivs.0) };
+        }
         if mech.mechanism == super::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV {
             // The key is handle 2 of the key material; the IV goes to pIv.
             // SAFETY: non-NULL (checked), valid for writes.

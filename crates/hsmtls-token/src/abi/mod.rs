@@ -415,6 +415,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
             // SAFETY: valid parameter (contract).
             unsafe { tls13::parse(m) }?
         }
+        tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET => {
+            // SAFETY: valid parameter and inner pointers (contract).
+            unsafe { tls13::parse_traffic(m) }?
+        }
         tls13::CKM_HSMTLS_TLS13_NEXT_SECRET => {
             // SAFETY: valid parameter (contract).
             unsafe { tls13::parse_next_secret(m) }?

@@ -209,6 +209,71 @@ pub fn tls13_key_and_iv(m: &Mechanism, base: &Object, tpl: &Object) -> Result<De
     ))
 }
 
+/// `CKM_HSMTLS_TLS13_TRAFFIC_SECRET` (vendor;
+/// docs/token-vendor-mechanisms.md): a TLS 1.3 traffic secret
+/// (`HKDF-Expand(base, pInfo, Hash.length)`, a generic secret made from
+/// the call's template), and from it the traffic key (made from
+/// `pKeyTemplate`, `CKA_VALUE_LEN` bytes) and the write IV (RFC 8446 §7.3,
+/// public as with `CKM_HSMTLS_TLS13_KEY_AND_IV`).
+pub fn tls13_traffic_secret(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
+    let Param::Tls13Traffic {
+        prf,
+        info,
+        key_template,
+        iv_len,
+    } = &m.param
+    else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let alg = hash_of(*prf)?;
+    ikm(base)?;
+    let hlen = alg.output_len();
+    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n as usize != hlen) {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    let key_len = match key_template.ulong(CKA_VALUE_LEN) {
+        None => return err(CKR_TEMPLATE_INCOMPLETE),
+        Some(n) if n == 0 || n as usize > 255 * hlen => return err(CKR_KEY_SIZE_RANGE),
+        Some(n) => n as usize,
+    };
+    let mut secret = Zeroizing::new(vec![0u8; hlen]);
+    hkdf::expand_keyed(&*base.hmac_key(alg)?, &[info], &mut secret)?;
+    let keyed = hsmtls_crypto::hash::KeyedHmac::new(alg, &secret);
+    let expand = |label: &[u8], len: usize| -> Result<Zeroizing<Vec<u8>>> {
+        let info = hkdf::hkdf_label(len, label, b"")?;
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        hkdf::expand_keyed(&keyed, &[&info], &mut out)?;
+        Ok(out)
+    };
+    let key = expand(b"key", key_len)?;
+    let iv = expand(b"iv", *iv_len)?;
+    let mut secret_value = Object::new();
+    secret_value.set_bytes(CKA_VALUE, &secret);
+    let mut key_value = Object::new();
+    key_value.set_bytes(CKA_VALUE, &key);
+    let mut key_tpl = key_template.clone_attributes();
+    // CKA_VALUE_LEN named the key's length; the object gets its own.
+    key_tpl.remove(CKA_VALUE_LEN);
+    Ok(Derived::KeyMat(
+        Box::new([
+            Some(DerivedKey {
+                computed: secret_value,
+                key_type: None,
+                template: None,
+            }),
+            None,
+            Some(DerivedKey {
+                computed: key_value,
+                key_type: None,
+                template: Some(key_tpl),
+            }),
+            None,
+        ]),
+        iv.to_vec(),
+        Vec::new(),
+    ))
+}
+
 /// `CKM_HSMTLS_TLS13_NEXT_SECRET` (vendor; docs/token-vendor-mechanisms.md):
 /// the next secret of the TLS 1.3 key schedule from the base secret,
 /// `HKDF-Extract(Derive-Secret(base, "derived", ""), IKM)` (RFC 8446 §7.1)

@@ -132,6 +132,17 @@ pub enum Param {
         /// until the library resolves it to its value.
         ikm: hkdf::Salt,
     },
+    /// `CK_HSMTLS_TLS13_TRAFFIC_PARAMS` (vendor).
+    Tls13Traffic {
+        /// `prfHashMechanism`.
+        prf: CK_MECHANISM_TYPE,
+        /// `pInfo`: the traffic secret's `HkdfLabel`.
+        info: Vec<u8>,
+        /// `pKeyTemplate`, parsed.
+        key_template: Object,
+        /// `ulIvLen`.
+        iv_len: usize,
+    },
     /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (vendor).
     Tls13KeyIv {
         /// `prfHashMechanism`.
@@ -609,6 +620,12 @@ pub static REGISTRY: &[Entry] = &[
         1,
         secret::MAX_GENERIC_LEN as CK_ULONG,
         derive = Some(hkdf::tls13_key_and_iv)
+    ),
+    entry!(
+        crate::abi::tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
+        1,
+        secret::MAX_GENERIC_LEN as CK_ULONG,
+        derive = Some(hkdf::tls13_traffic_secret)
     ),
     entry!(
         crate::abi::tls13::CKM_HSMTLS_TLS13_NEXT_SECRET,
