@@ -1108,22 +1108,49 @@ impl Module {
             p_iv: *mut u8,
             ul_iv_len: CK_ULONG,
         }
-        let f = func!(self, C_DeriveKey);
         let mut params = KeyIvParams {
             prf_hash_mechanism: prf,
             p_iv: iv.as_mut_ptr(),
             ul_iv_len: iv.len() as CK_ULONG,
         };
+        // SAFETY: the parameter structure is the mechanism's, and the IV
+        // buffer it points to (`iv.len()` bytes, as ul_iv_len says) lives
+        // across the call.
+        unsafe {
+            self.derive_with_params(
+                session,
+                crate::CKM_HSMTLS_TLS13_KEY_AND_IV,
+                &mut params,
+                base,
+                template,
+            )
+        }
+    }
+
+    /// `C_DeriveKey` with `mechanism` and its parameter structure `params`.
+    ///
+    /// # Safety
+    /// `P` is the parameter structure of `mechanism`, and every pointer in
+    /// `params` is valid for what the token reads or writes through it.
+    unsafe fn derive_with_params<P>(
+        &self,
+        session: CK_SESSION_HANDLE,
+        mechanism: CK_MECHANISM_TYPE,
+        params: &mut P,
+        base: CK_OBJECT_HANDLE,
+        template: &[Attr],
+    ) -> CkResult<CK_OBJECT_HANDLE> {
+        let f = func!(self, C_DeriveKey);
         let mut m = sys::CK_MECHANISM {
-            mechanism: crate::CKM_HSMTLS_TLS13_KEY_AND_IV,
-            pParameter: &mut params as *mut _ as *mut c_void,
-            ulParameterLen: core::mem::size_of::<KeyIvParams>() as CK_ULONG,
+            mechanism,
+            pParameter: params as *mut P as *mut c_void,
+            ulParameterLen: core::mem::size_of::<P>() as CK_ULONG,
         };
         let mut t = raw_template(template);
         let mut key: CK_OBJECT_HANDLE = 0;
-        // SAFETY: the mechanism, its parameters, the IV buffer they point
-        // to (`iv.len()` bytes, as ul_iv_len says), the template and the
-        // out handle all live across the call.
+        // SAFETY: the mechanism and its parameters (valid by this
+        // function's contract), the template and the out handle all live
+        // across the call.
         check("C_DeriveKey", unsafe {
             f(
                 session,
@@ -1164,7 +1191,6 @@ impl Module {
             ul_iv_len: CK_ULONG,
             ph_traffic_key: *mut CK_OBJECT_HANDLE,
         }
-        let f = func!(self, C_DeriveKey);
         let mut kt = raw_template(key_template);
         let mut key: CK_OBJECT_HANDLE = 0;
         let mut params = TrafficParams {
@@ -1177,27 +1203,19 @@ impl Module {
             ul_iv_len: iv.len() as CK_ULONG,
             ph_traffic_key: &mut key,
         };
-        let mut m = sys::CK_MECHANISM {
-            mechanism: crate::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
-            pParameter: &mut params as *mut _ as *mut c_void,
-            ulParameterLen: core::mem::size_of::<TrafficParams>() as CK_ULONG,
-        };
-        let mut t = raw_template(template);
-        let mut secret: CK_OBJECT_HANDLE = 0;
-        // SAFETY: the mechanism, its parameters and everything they point
-        // to (the info, the key template, the IV buffer of `iv.len()`
-        // bytes, the key's out handle), the template and the out handle
-        // all live across the call; the token only reads `p_info`.
-        check("C_DeriveKey", unsafe {
-            f(
+        // SAFETY: the parameter structure is the mechanism's; what it
+        // points to (the info, which the token only reads, the key
+        // template, the IV buffer of `iv.len()` bytes, the key's out
+        // handle) lives across the call.
+        let secret = unsafe {
+            self.derive_with_params(
                 session,
-                &mut m,
+                crate::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
+                &mut params,
                 base,
-                t.as_mut_ptr(),
-                t.len() as CK_ULONG,
-                &mut secret,
+                template,
             )
-        })?;
+        }?;
         Ok((secret, key))
     }
 

@@ -937,6 +937,22 @@ fn aes_192() {
     );
 }
 
+/// C_DeriveKey with `mechanism` and its parameter structure.
+fn derive_with<P>(
+    h: CK_SESSION_HANDLE,
+    mechanism: CK_MECHANISM_TYPE,
+    params: &mut P,
+    base: CK_OBJECT_HANDLE,
+    mut t: Tpl,
+) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+    let mut m = mech_with(mechanism, params);
+    let mut out = 0;
+    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
+        CKR_OK => Ok(out),
+        rv => Err(rv),
+    }
+}
+
 /// `CK_HSMTLS_TLS13_KEY_IV_PARAMS` (docs/token-vendor-mechanisms.md).
 #[repr(C)]
 struct KeyIvParams {
@@ -949,7 +965,7 @@ fn key_and_iv(
     h: CK_SESSION_HANDLE,
     base: CK_OBJECT_HANDLE,
     iv: &mut [u8],
-    mut t: Tpl,
+    t: Tpl,
 ) -> Result<CK_OBJECT_HANDLE, CK_RV> {
     let mut p = KeyIvParams {
         prf: CKM_SHA256,
@@ -960,15 +976,13 @@ fn key_and_iv(
         },
         iv_len: iv.len() as CK_ULONG,
     };
-    let mut m = mech_with(
+    derive_with(
+        h,
         hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_KEY_AND_IV,
         &mut p,
-    );
-    let mut out = 0;
-    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
-        CKR_OK => Ok(out),
-        rv => Err(rv),
-    }
+        base,
+        t,
+    )
 }
 
 /// The vendor mechanism CKM_HSMTLS_TLS13_KEY_AND_IV on RFC 8448 §3's
@@ -1117,18 +1131,16 @@ fn next_secret(
     prf: CK_MECHANISM_TYPE,
     base: CK_OBJECT_HANDLE,
     ikm: CK_OBJECT_HANDLE,
-    mut t: Tpl,
+    t: Tpl,
 ) -> Result<CK_OBJECT_HANDLE, CK_RV> {
     let mut p = NextSecretParams { prf, ikm };
-    let mut m = mech_with(
+    derive_with(
+        h,
         hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_NEXT_SECRET,
         &mut p,
-    );
-    let mut out = 0;
-    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
-        CKR_OK => Ok(out),
-        rv => Err(rv),
-    }
+        base,
+        t,
+    )
 }
 
 /// The vendor mechanism CKM_HSMTLS_TLS13_NEXT_SECRET on RFC 8448 §3: the
@@ -1225,7 +1237,7 @@ fn traffic_secret(
     info: &[u8],
     key_tpl: &mut Tpl,
     iv: &mut [u8],
-    mut t: Tpl,
+    t: Tpl,
 ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE), CK_RV> {
     let mut info = info.to_vec();
     let mut key = 0;
@@ -1243,15 +1255,14 @@ fn traffic_secret(
         iv_len: iv.len() as CK_ULONG,
         key_out: &mut key,
     };
-    let mut m = mech_with(
+    let secret = derive_with(
+        h,
         hsmtls_token::abi::tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET,
         &mut p,
-    );
-    let mut out = 0;
-    match unsafe { C_DeriveKey(h, &mut m, base, t.ptr(), t.len(), &mut out) } {
-        CKR_OK => Ok((out, key)),
-        rv => Err(rv),
-    }
+        base,
+        t,
+    )?;
+    Ok((secret, key))
 }
 
 /// The vendor mechanism CKM_HSMTLS_TLS13_TRAFFIC_SECRET on RFC 8448 §3:

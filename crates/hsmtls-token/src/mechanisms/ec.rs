@@ -17,7 +17,7 @@ use hsmtls_crypto::signing::{self, SignatureScheme, SigningKey};
 use hsmtls_crypto::{Curve, HashAlg, KeyKind};
 use zeroize::Zeroizing;
 
-use super::{require_key_type, Derived, DerivedKey, Mechanism, Param, Sign, Verify};
+use super::{require_key_type, Derived, Mechanism, Param, Sign, Verify};
 use crate::error::{err, Error, Result};
 use crate::object::Object;
 
@@ -399,16 +399,7 @@ pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
         Some(n) => n as usize,
         None => z.len(),
     };
-    let mut computed = Object::new();
-    computed.set(CKA_VALUE, z[..len].to_vec());
-    Ok(Derived::Key(
-        DerivedKey {
-            computed,
-            key_type: None,
-            template: None,
-        },
-        None,
-    ))
+    Ok(Derived::value(&z[..len]))
 }
 
 #[cfg(test)]

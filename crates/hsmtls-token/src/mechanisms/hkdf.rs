@@ -149,16 +149,7 @@ fn ikm(base: &Object) -> Result<&[u8]> {
 pub fn derive(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     let p = params(m)?;
     let value = compute(p, base, tpl.ulong(CKA_VALUE_LEN))?;
-    let mut computed = Object::new();
-    computed.set_bytes(CKA_VALUE, &value);
-    Ok(Derived::Key(
-        DerivedKey {
-            computed,
-            key_type: None,
-            template: None,
-        },
-        None,
-    ))
+    Ok(Derived::value(&value))
 }
 
 /// `CKM_HSMTLS_TLS13_KEY_AND_IV` (vendor; docs/token-vendor-mechanisms.md):
@@ -174,39 +165,66 @@ pub fn tls13_key_and_iv(m: &Mechanism, base: &Object, tpl: &Object) -> Result<De
     };
     let alg = hash_of(*prf)?;
     ikm(base)?;
-    let key_len = match tpl.ulong(CKA_VALUE_LEN) {
+    traffic_key_and_iv(&*base.hmac_key(alg)?, None, tpl, *iv_len)
+}
+
+/// The key material of a traffic secret keyed in `keyed`: the traffic key
+/// (`HKDF-Expand-Label(secret, "key", "", CKA_VALUE_LEN of key_tpl)`, an
+/// object of `key_tpl`, handle 2) and the IV (`"iv"`, `iv_len` bytes), with
+/// the secret itself as handle 0 when it is new.
+fn traffic_key_and_iv(
+    keyed: &hsmtls_crypto::hash::KeyedHmac,
+    secret: Option<DerivedKey>,
+    key_tpl: &Object,
+    iv_len: usize,
+) -> Result<Derived> {
+    let key_len = match key_tpl.ulong(CKA_VALUE_LEN) {
         None => return err(CKR_TEMPLATE_INCOMPLETE),
-        Some(n) if n == 0 || n as usize > 255 * alg.output_len() => return err(CKR_KEY_SIZE_RANGE),
+        Some(n) if n == 0 || n as usize > 255 * keyed.algorithm().output_len() => {
+            return err(CKR_KEY_SIZE_RANGE)
+        }
         Some(n) => n as usize,
     };
-    let keyed = base.hmac_key(alg)?;
     let expand = |label: &[u8], len: usize| -> Result<Zeroizing<Vec<u8>>> {
         let info = hkdf::hkdf_label(len, label, b"")?;
         let mut out = Zeroizing::new(vec![0u8; len]);
-        hkdf::expand_keyed(&keyed, &[&info], &mut out)?;
+        hkdf::expand_keyed(keyed, &[&info], &mut out)?;
         Ok(out)
     };
     let key = expand(b"key", key_len)?;
-    let iv = expand(b"iv", *iv_len)?;
-    let mut computed = Object::new();
-    computed.set_bytes(CKA_VALUE, &key);
-    let mut tpl_free = tpl.clone();
+    let iv = expand(b"iv", iv_len)?;
+    let mut key_tpl = key_tpl.clone_attributes();
     // CKA_VALUE_LEN named the key's length; the object gets its own.
-    tpl_free.remove(CKA_VALUE_LEN);
+    key_tpl.remove(CKA_VALUE_LEN);
     Ok(Derived::KeyMat(
         Box::new([
-            None,
+            secret,
             None,
             Some(DerivedKey {
-                computed,
-                key_type: None,
-                template: Some(tpl_free),
+                template: Some(key_tpl),
+                ..DerivedKey::with_value(&key)
             }),
             None,
         ]),
         iv.to_vec(),
         Vec::new(),
     ))
+}
+
+/// The hash of a TLS 1.3 schedule secret derived from `base` (an HKDF key)
+/// and its length, which the template's `CKA_VALUE_LEN` may only repeat.
+fn schedule_secret(
+    prf: CK_MECHANISM_TYPE,
+    base: &Object,
+    tpl: &Object,
+) -> Result<(hsmtls_crypto::hash::HashAlg, usize)> {
+    let alg = hash_of(prf)?;
+    ikm(base)?;
+    let hlen = alg.output_len();
+    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n as usize != hlen) {
+        return err(CKR_TEMPLATE_INCONSISTENT);
+    }
+    Ok((alg, hlen))
 }
 
 /// `CKM_HSMTLS_TLS13_TRAFFIC_SECRET` (vendor;
@@ -225,53 +243,16 @@ pub fn tls13_traffic_secret(m: &Mechanism, base: &Object, tpl: &Object) -> Resul
     else {
         return err(CKR_MECHANISM_PARAM_INVALID);
     };
-    let alg = hash_of(*prf)?;
-    ikm(base)?;
-    let hlen = alg.output_len();
-    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n as usize != hlen) {
-        return err(CKR_TEMPLATE_INCONSISTENT);
-    }
-    let key_len = match key_template.ulong(CKA_VALUE_LEN) {
-        None => return err(CKR_TEMPLATE_INCOMPLETE),
-        Some(n) if n == 0 || n as usize > 255 * hlen => return err(CKR_KEY_SIZE_RANGE),
-        Some(n) => n as usize,
-    };
+    let (alg, hlen) = schedule_secret(*prf, base, tpl)?;
     let mut secret = Zeroizing::new(vec![0u8; hlen]);
     hkdf::expand_keyed(&*base.hmac_key(alg)?, &[info], &mut secret)?;
     let keyed = hsmtls_crypto::hash::KeyedHmac::new(alg, &secret);
-    let expand = |label: &[u8], len: usize| -> Result<Zeroizing<Vec<u8>>> {
-        let info = hkdf::hkdf_label(len, label, b"")?;
-        let mut out = Zeroizing::new(vec![0u8; len]);
-        hkdf::expand_keyed(&keyed, &[&info], &mut out)?;
-        Ok(out)
-    };
-    let key = expand(b"key", key_len)?;
-    let iv = expand(b"iv", *iv_len)?;
-    let mut secret_value = Object::new();
-    secret_value.set_bytes(CKA_VALUE, &secret);
-    let mut key_value = Object::new();
-    key_value.set_bytes(CKA_VALUE, &key);
-    let mut key_tpl = key_template.clone_attributes();
-    // CKA_VALUE_LEN named the key's length; the object gets its own.
-    key_tpl.remove(CKA_VALUE_LEN);
-    Ok(Derived::KeyMat(
-        Box::new([
-            Some(DerivedKey {
-                computed: secret_value,
-                key_type: None,
-                template: None,
-            }),
-            None,
-            Some(DerivedKey {
-                computed: key_value,
-                key_type: None,
-                template: Some(key_tpl),
-            }),
-            None,
-        ]),
-        iv.to_vec(),
-        Vec::new(),
-    ))
+    traffic_key_and_iv(
+        &keyed,
+        Some(DerivedKey::with_value(&secret)),
+        key_template,
+        *iv_len,
+    )
 }
 
 /// `CKM_HSMTLS_TLS13_NEXT_SECRET` (vendor; docs/token-vendor-mechanisms.md):
@@ -284,12 +265,7 @@ pub fn tls13_next_secret(m: &Mechanism, base: &Object, tpl: &Object) -> Result<D
     let Param::Tls13NextSecret { prf, ikm: given } = &m.param else {
         return err(CKR_MECHANISM_PARAM_INVALID);
     };
-    let alg = hash_of(*prf)?;
-    ikm(base)?;
-    let hlen = alg.output_len();
-    if tpl.ulong(CKA_VALUE_LEN).is_some_and(|n| n as usize != hlen) {
-        return err(CKR_TEMPLATE_INCONSISTENT);
-    }
+    let (alg, hlen) = schedule_secret(*prf, base, tpl)?;
     let zeros = [0u8; 64];
     let ikm_value: &[u8] = match given {
         Salt::Null => &zeros[..hlen],
@@ -301,16 +277,7 @@ pub fn tls13_next_secret(m: &Mechanism, base: &Object, tpl: &Object) -> Result<D
     let mut derived = Zeroizing::new(vec![0u8; hlen]);
     hkdf::expand_keyed(&*base.hmac_key(alg)?, &[&info], &mut derived)?;
     let next = hkdf::extract(alg, &derived, ikm_value);
-    let mut computed = Object::new();
-    computed.set_bytes(CKA_VALUE, &next);
-    Ok(Derived::Key(
-        DerivedKey {
-            computed,
-            key_type: None,
-            template: None,
-        },
-        None,
-    ))
+    Ok(Derived::value(&next))
 }
 
 /// `CKM_HSMTLS_TLS13_FINISHED` (vendor; docs/token-vendor-mechanisms.md):

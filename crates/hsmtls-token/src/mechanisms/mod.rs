@@ -279,6 +279,27 @@ pub enum Derived {
     Data(Object),
 }
 
+impl DerivedKey {
+    /// A key whose only computed attribute is its value, made from the
+    /// caller's template.
+    pub fn with_value(value: &[u8]) -> Self {
+        let mut computed = Object::new();
+        computed.set_bytes(CKA_VALUE, value);
+        Self {
+            computed,
+            key_type: None,
+            template: None,
+        }
+    }
+}
+
+impl Derived {
+    /// One key whose only computed attribute is its value.
+    pub fn value(value: &[u8]) -> Self {
+        Derived::Key(DerivedKey::with_value(value), None)
+    }
+}
+
 /// Starts a signature with a key.
 pub type SignFn = fn(&Mechanism, &Object) -> Result<Box<dyn Sign>>;
 /// Starts a verification with a key.

@@ -316,16 +316,7 @@ pub fn kdf(m: &Mechanism, base: &Object, tpl: &Object) -> Result<Derived> {
     }
     let mut out = Zeroizing::new(vec![0u8; len]);
     tls12_prf(alg, ms, label, &seed, &mut out);
-    let mut computed = Object::new();
-    computed.set_bytes(CKA_VALUE, &out);
-    Ok(Derived::Key(
-        DerivedKey {
-            computed,
-            key_type: None,
-            template: None,
-        },
-        None,
-    ))
+    Ok(Derived::value(&out))
 }
 
 /// `CKM_TLS12_MAC` / `CKM_TLS_MAC` (RFC 5246 §7.4.9): the input is the
