@@ -9,7 +9,9 @@
 /// by calling the same method on `self.$inner` (anything that derefs to a
 /// `KeyStore`). Use it inside the wrapper's `impl KeyStore` block; list
 /// the TLS 1.3 methods too, or they keep the trait's `Unsupported`
-/// defaults.
+/// defaults (and the composed ones, `tls13_next_secret` and
+/// `tls13_traffic_secret`, their defaults made of the wrapper's own
+/// methods, which is what a wrapper that changes those wants).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -25,7 +27,7 @@
 ///         tls12_verify_data, tls12_traffic_keys, tls12_export, sign, verify,
 ///         new_ticket_key, ticket_seal, ticket_open, hkdf_extract,
 ///         hkdf_expand_label, hkdf_expand_label_data, tls13_verify_data,
-///         tls13_record_protector);
+///         tls13_record_protector, tls13_next_secret, tls13_traffic_secret);
 ///     fn random(&self, _: RandomLevel, out: &mut [u8]) -> Result<(), KeyError> {
 ///         out.fill(0);
 ///         Ok(())
@@ -219,6 +221,31 @@ macro_rules! forward_key_store {
             transcript_hash: &[u8],
         ) -> ::core::result::Result<$crate::Digest, $crate::KeyError> {
             self.$inner.tls13_verify_data(hash, base_key, transcript_hash)
+        }
+    };
+    (@one $inner:tt tls13_next_secret) => {
+        fn tls13_next_secret(
+            &self,
+            hash: $crate::HashAlgorithm,
+            secret: &$crate::Secret,
+            ikm: ::core::option::Option<&$crate::Secret>,
+        ) -> ::core::result::Result<$crate::Secret, $crate::KeyError> {
+            self.$inner.tls13_next_secret(hash, secret, ikm)
+        }
+    };
+    (@one $inner:tt tls13_traffic_secret) => {
+        fn tls13_traffic_secret(
+            &self,
+            hash: $crate::HashAlgorithm,
+            base: &$crate::Secret,
+            label: &[u8],
+            context: &[u8],
+            aead: $crate::AeadAlgorithm,
+        ) -> ::core::result::Result<
+            ($crate::Secret, ::std::boxed::Box<dyn $crate::RecordProtector>),
+            $crate::KeyError,
+        > {
+            self.$inner.tls13_traffic_secret(hash, base, label, context, aead)
         }
     };
     (@one $inner:tt tls13_record_protector) => {

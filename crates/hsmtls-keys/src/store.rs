@@ -100,6 +100,8 @@ pub enum OperationKind {
     HkdfExpandLabelData,
     Tls13VerifyData,
     Tls13RecordProtector,
+    Tls13NextSecret,
+    Tls13TrafficSecret,
 }
 
 /// Where a connection's secrets live.

@@ -353,6 +353,40 @@ impl KeyStore for TracingStore {
         self.record(OperationKind::Tls13VerifyData, format!("{base_key:?}"), r)
     }
 
+    fn tls13_next_secret(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        let from = format!("{secret:?}, IKM {ikm:?}");
+        let r = self.inner.tls13_next_secret(hash, secret, ikm);
+        let detail = match &r {
+            Ok(s) => format!("{from} → {s:?}"),
+            Err(_) => from,
+        };
+        self.record(OperationKind::Tls13NextSecret, detail, r)
+    }
+
+    fn tls13_traffic_secret(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        aead: AeadAlgorithm,
+    ) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+        let from = format!("{base:?} \"{}\"", String::from_utf8_lossy(label));
+        let r = self
+            .inner
+            .tls13_traffic_secret(hash, base, label, context, aead);
+        let detail = match &r {
+            Ok((s, _)) => format!("{from} → {s:?} + {aead:?} record keys"),
+            Err(_) => from,
+        };
+        self.record(OperationKind::Tls13TrafficSecret, detail, r)
+    }
+
     fn tls13_record_protector(
         &self,
         hash: HashAlgorithm,

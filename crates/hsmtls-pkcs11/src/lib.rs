@@ -794,13 +794,32 @@ impl Pkcs11Store {
             K::HkdfExtract => "C_DeriveKey CKM_HKDF_DERIVE (extract, salt as key)".into(),
             K::HkdfExpandLabel => "C_DeriveKey CKM_HKDF_DERIVE (expand, HkdfLabel)".into(),
             K::HkdfExpandLabelData => "C_DeriveKey CKM_HKDF_DATA (public outputs only)".into(),
+            K::Tls13VerifyData if self.plan.has(CKM_HSMTLS_TLS13_FINISHED) => {
+                "C_Sign CKM_HSMTLS_TLS13_FINISHED (keyed by the traffic secret)".into()
+            }
             K::Tls13VerifyData => {
                 "C_DeriveKey CKM_HKDF_DERIVE \"finished\", C_Sign CKM_SHA256_HMAC/CKM_SHA384_HMAC"
                     .into()
             }
+            K::Tls13RecordProtector if self.plan.has(CKM_HSMTLS_TLS13_KEY_AND_IV) => {
+                "C_DeriveKey CKM_HSMTLS_TLS13_KEY_AND_IV; records: C_Encrypt/C_Decrypt".into()
+            }
             K::Tls13RecordProtector => {
                 "C_DeriveKey CKM_HKDF_DERIVE \"key\" + CKM_HKDF_DATA \"iv\"; records: C_Encrypt/C_Decrypt"
                     .into()
+            }
+            K::Tls13NextSecret if self.plan.has(CKM_HSMTLS_TLS13_NEXT_SECRET) => {
+                "C_DeriveKey CKM_HSMTLS_TLS13_NEXT_SECRET".into()
+            }
+            K::Tls13NextSecret => {
+                "C_DeriveKey CKM_HKDF_DERIVE \"derived\", then extract (salt as key)".into()
+            }
+            K::Tls13TrafficSecret if self.plan.has(CKM_HSMTLS_TLS13_TRAFFIC_SECRET) => {
+                "C_DeriveKey CKM_HSMTLS_TLS13_TRAFFIC_SECRET (secret, key and IV); records: C_Encrypt/C_Decrypt"
+                    .into()
+            }
+            K::Tls13TrafficSecret => {
+                "C_DeriveKey CKM_HKDF_DERIVE (secret), then the record key and IV".into()
             }
         })
     }

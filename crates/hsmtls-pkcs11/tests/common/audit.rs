@@ -104,6 +104,29 @@ impl KeyStore for Auditing {
         self.inner
             .tls13_verify_data(hash, base_key, transcript_hash)
     }
+    fn tls13_next_secret(
+        &self,
+        hash: HashAlgorithm,
+        secret: &Secret,
+        ikm: Option<&Secret>,
+    ) -> Result<Secret, KeyError> {
+        self.audit(); // the (EC)DHE secret or the previous stage is alive
+        self.inner.tls13_next_secret(hash, secret, ikm)
+    }
+    fn tls13_traffic_secret(
+        &self,
+        hash: HashAlgorithm,
+        base: &Secret,
+        label: &[u8],
+        context: &[u8],
+        aead: AeadAlgorithm,
+    ) -> Result<(Secret, Box<dyn RecordProtector>), KeyError> {
+        let r = self
+            .inner
+            .tls13_traffic_secret(hash, base, label, context, aead);
+        self.audit(); // the new traffic secret and key are alive
+        r
+    }
     fn tls13_record_protector(
         &self,
         hash: HashAlgorithm,
