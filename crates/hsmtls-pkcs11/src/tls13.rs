@@ -304,10 +304,19 @@ impl Pkcs11Store {
     ) -> Result<Secret, KeyError> {
         self.tls13_check(hash)?;
         let base = self.hkdf_key(secret)?;
-        let from_constant = self
+        if let Some(c) = self
             .constants(hash)
-            .is_some_and(|c| base.handle == c.early.handle);
-        if from_constant || !self.plan.has(crate::CKM_HSMTLS_TLS13_NEXT_SECRET) {
+            .filter(|c| base.handle == c.early.handle)
+        {
+            // Without a PSK the salt is the store's constant "derived"
+            // secret: one extraction.
+            let ikm_key = ikm.map(|s| self.hkdf_key(s)).transpose()?;
+            let ikm_handle = ikm_key.as_ref().map_or(c.zero.handle, |k| k.handle);
+            let h = self.extract_handle(hash, Some(c.derived.handle), ikm_handle)?;
+            return Ok(self.token_secret(SecretUsage::Tls13, h, ObjectKind::Tls13Secret));
+        }
+        if !self.plan.has(crate::CKM_HSMTLS_TLS13_NEXT_SECRET) {
+            drop(base);
             return hsmtls_keys::tls13_next_secret_in_steps(self, hash, secret, ikm);
         }
         let ikm = ikm.map(|s| self.hkdf_key(s)).transpose()?;
