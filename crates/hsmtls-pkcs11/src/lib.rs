@@ -242,6 +242,7 @@ struct Plan {
     software_records: bool,
     record_ciphers: Vec<RecordCipher>,
     verify: Vec<SignatureAlgorithm>,
+    /// The token's usable mechanisms, sorted.
     mechanisms: Vec<CK_MECHANISM_TYPE>,
     /// `CKM_NSS_HMAC_CONSTANT_TIME` works (NSS does not list it).
     constant_time_hmac: bool,
@@ -255,7 +256,7 @@ struct Plan {
 
 impl Plan {
     fn has(&self, m: CK_MECHANISM_TYPE) -> bool {
-        self.mechanisms.contains(&m)
+        self.mechanisms.binary_search(&m).is_ok()
     }
 }
 
@@ -522,10 +523,13 @@ impl Pkcs11Store {
     fn plan(
         token: &Arc<Token>,
         info: &ffi::TokenInfo,
-        mechanisms: Vec<CK_MECHANISM_TYPE>,
+        mut mechanisms: Vec<CK_MECHANISM_TYPE>,
         policy: &Policy,
     ) -> Result<(Plan, Vec<Relaxation>), OpenError> {
-        let has = |m| mechanisms.contains(&m);
+        // Sorted: `Plan::has` runs on every operation.
+        mechanisms.sort_unstable();
+        mechanisms.dedup();
+        let has = |m| mechanisms.binary_search(&m).is_ok();
         let missing =
             |m: CK_MECHANISM_TYPE, needed_for: &'static str| OpenError::MissingMechanism {
                 mechanism: mechanism_name(m),

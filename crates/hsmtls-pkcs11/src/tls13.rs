@@ -77,24 +77,28 @@ impl Pkcs11Store {
     /// The TLS 1.3 AEADs this token runs entirely: HKDF derive and data,
     /// HMAC for Finished, and the AEAD itself.
     pub(crate) fn tls13_aeads(&self) -> Vec<AeadAlgorithm> {
+        [
+            AeadAlgorithm::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm,
+            AeadAlgorithm::Chacha20Poly1305,
+        ]
+        .into_iter()
+        .filter(|&a| self.tls13_runs(a))
+        .collect()
+    }
+
+    /// Whether the token runs TLS 1.3 with `aead` entirely (see
+    /// [`Self::tls13_aeads`]).
+    fn tls13_runs(&self, aead: AeadAlgorithm) -> bool {
         let p = &self.plan;
-        let mut v = Vec::new();
-        if !(p.has(sys::CKM_HKDF_DERIVE)
+        p.has(sys::CKM_HKDF_DERIVE)
             && p.has(sys::CKM_HKDF_DATA)
-            && p.has(sys::CKM_SHA256_HMAC))
-        {
-            return v;
-        }
-        if p.has(sys::CKM_AES_GCM) {
-            v.push(AeadAlgorithm::Aes128Gcm);
-            if p.has(sys::CKM_SHA384_HMAC) {
-                v.push(AeadAlgorithm::Aes256Gcm);
+            && p.has(sys::CKM_SHA256_HMAC)
+            && match aead {
+                AeadAlgorithm::Aes128Gcm => p.has(sys::CKM_AES_GCM),
+                AeadAlgorithm::Aes256Gcm => p.has(sys::CKM_AES_GCM) && p.has(sys::CKM_SHA384_HMAC),
+                AeadAlgorithm::Chacha20Poly1305 => p.has(sys::CKM_CHACHA20_POLY1305),
             }
-        }
-        if p.has(sys::CKM_CHACHA20_POLY1305) {
-            v.push(AeadAlgorithm::Chacha20Poly1305);
-        }
-        v
     }
 
     fn tls13_check(&self, hash: HashAlgorithm) -> Result<(), KeyError> {
@@ -489,7 +493,7 @@ impl Pkcs11Store {
         &self,
         aead: AeadAlgorithm,
     ) -> Result<(sys::CK_KEY_TYPE, usize, Vec<Attr>), KeyError> {
-        if !self.tls13_aeads().contains(&aead) {
+        if !self.tls13_runs(aead) {
             return Err(KeyError::Unsupported("TLS 1.3 AEAD not in the token"));
         }
         let (key_type, key_len) = match aead {
