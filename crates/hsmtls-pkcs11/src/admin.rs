@@ -147,6 +147,7 @@ pub fn mechanism_type_name(m: u64) -> Option<&'static str> {
                 x if x == CKM_HSMTLS + 3 => Some("CKM_HSMTLS_TLS13_FINISHED"),
                 x if x == CKM_HSMTLS + 4 => Some("CKM_HSMTLS_TLS13_NEXT_SECRET"),
                 x if x == CKM_HSMTLS + 5 => Some("CKM_HSMTLS_TLS13_TRAFFIC_SECRET"),
+                x if x == CKM_HSMTLS + 6 => Some("CKM_HSMTLS_KEY_SHARE_GEN"),
                 _ => None,
             }
         };

@@ -991,6 +991,49 @@ impl Module {
         Ok(key)
     }
 
+    /// hsmtls-token's `CKM_HSMTLS_KEY_SHARE_GEN`: an ephemeral private key
+    /// from `template` and its public key written to `public`: (handle,
+    /// length written).
+    pub(crate) fn generate_key_share(
+        &self,
+        session: CK_SESSION_HANDLE,
+        template: &[Attr],
+        public: &mut [u8],
+    ) -> CkResult<(CK_OBJECT_HANDLE, usize)> {
+        /// `CK_HSMTLS_KEY_SHARE_PARAMS` (hsmtls-token's C layout).
+        #[repr(C)]
+        struct KeyShareParams {
+            p_public_key: *mut u8,
+            ul_public_key_len: CK_ULONG,
+        }
+        let f = func!(self, C_GenerateKey);
+        let mut params = KeyShareParams {
+            p_public_key: public.as_mut_ptr(),
+            ul_public_key_len: public.len() as CK_ULONG,
+        };
+        let mut m = sys::CK_MECHANISM {
+            mechanism: crate::CKM_HSMTLS_KEY_SHARE_GEN,
+            pParameter: &mut params as *mut KeyShareParams as *mut c_void,
+            ulParameterLen: core::mem::size_of::<KeyShareParams>() as CK_ULONG,
+        };
+        let mut t = raw_template(template);
+        let mut key = 0;
+        // SAFETY: the mechanism, its parameters, the buffer they point to
+        // (`public.len()` bytes, as stated), the template and the out
+        // handle all live across the call.
+        check("C_GenerateKey", unsafe {
+            f(
+                session,
+                &mut m,
+                t.as_mut_ptr(),
+                t.len() as CK_ULONG,
+                &mut key,
+            )
+        })?;
+        let written = (params.ul_public_key_len as usize).min(public.len());
+        Ok((key, written))
+    }
+
     pub(crate) fn derive_key(
         &self,
         session: CK_SESSION_HANDLE,

@@ -124,6 +124,10 @@ pub(crate) const CKM_HSMTLS_TLS13_NEXT_SECRET: CK_MECHANISM_TYPE =
 /// `C_DeriveKey`, parameters `CK_HSMTLS_TLS13_TRAFFIC_PARAMS`.
 pub(crate) const CKM_HSMTLS_TLS13_TRAFFIC_SECRET: CK_MECHANISM_TYPE =
     0x8000_0000 | 0x4853_0000 | 0x0005;
+/// hsmtls-token's vendor mechanism (docs/token-vendor-mechanisms.md): an
+/// ephemeral key-exchange private key by `C_GenerateKey`, its public key
+/// returned in the parameter (`CK_HSMTLS_KEY_SHARE_PARAMS`), not stored.
+pub(crate) const CKM_HSMTLS_KEY_SHARE_GEN: CK_MECHANISM_TYPE = 0x8000_0000 | 0x4853_0000 | 0x0006;
 /// `CKM_NSS + 26` (NSS `pkcs11n.h`): RFC 7627 master secret from a DH
 /// pre-master, parameters `CK_NSS_TLS_EXTENDED_MASTER_KEY_DERIVE_PARAMS`
 /// (same layout as PKCS#11 3.2's `CK_TLS12_EXTENDED_MASTER_KEY_DERIVE_PARAMS`).
@@ -846,6 +850,31 @@ impl Pkcs11Store {
         plan: &Plan,
         group: KeyExchangeGroup,
     ) -> Result<(TokenObject, Vec<u8>), KeyError> {
+        let private_t = || {
+            [
+                Attr::bool(sys::CKA_TOKEN, false),
+                Attr::bool(sys::CKA_SENSITIVE, true),
+                Attr::bool(sys::CKA_EXTRACTABLE, false),
+                Attr::bool(sys::CKA_DERIVE, true),
+            ]
+        };
+        if plan.has(CKM_HSMTLS_KEY_SHARE_GEN) {
+            // hsmtls-token: one call, one object; the public key comes back.
+            let mut t = Vec::from(private_t());
+            t.push(Attr::bytes(sys::CKA_EC_PARAMS, der::ec_params(group)));
+            let mut public = [0u8; 160];
+            let (h, len) = token
+                .module
+                .generate_key_share(session, &t, &mut public)
+                .map_err(store_err)?;
+            let private = TokenObject::new(token, h, ObjectKind::KeyShare);
+            if len != group.share_len() {
+                return Err(KeyError::Store(
+                    "token returned a key share of the wrong length".into(),
+                ));
+            }
+            return Ok((private, public[..len].to_vec()));
+        }
         let mechanism = if group == KeyExchangeGroup::X25519 {
             if !plan.has(sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN) {
                 return Err(KeyError::Unsupported(
@@ -860,15 +889,9 @@ impl Pkcs11Store {
             Attr::bool(sys::CKA_TOKEN, false),
             Attr::bytes(sys::CKA_EC_PARAMS, der::ec_params(group)),
         ];
-        let private_t = [
-            Attr::bool(sys::CKA_TOKEN, false),
-            Attr::bool(sys::CKA_SENSITIVE, true),
-            Attr::bool(sys::CKA_EXTRACTABLE, false),
-            Attr::bool(sys::CKA_DERIVE, true),
-        ];
         let (hpub, hpriv) = token
             .module
-            .generate_key_pair(session, &Mech::Plain(mechanism), &public_t, &private_t)
+            .generate_key_pair(session, &Mech::Plain(mechanism), &public_t, &private_t())
             .map_err(store_err)?;
         let private = TokenObject::new(token, hpriv, ObjectKind::KeyShare);
         let point = token.module.attribute(session, hpub, sys::CKA_EC_POINT);
@@ -1458,6 +1481,7 @@ fn usable_flags(m: CK_MECHANISM_TYPE) -> sys::CK_FLAGS {
         sys::CKM_EC_KEY_PAIR_GEN | sys::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => {
             sys::CKF_GENERATE_KEY_PAIR
         }
+        CKM_HSMTLS_KEY_SHARE_GEN => sys::CKF_GENERATE,
         sys::CKM_AES_GCM | sys::CKM_AES_CBC | sys::CKM_CHACHA20_POLY1305 => {
             sys::CKF_ENCRYPT | sys::CKF_DECRYPT
         }

@@ -758,6 +758,30 @@ impl Library {
         Self::new_key_object(&mut write(&slot.token), h, rw, obj)
     }
 
+    /// `C_GenerateKey` with a key-share mechanism: the private key's
+    /// handle and the public key, which is not stored.
+    pub fn generate_key_share(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: &Mechanism,
+        tpl: Object,
+    ) -> Result<(CK_OBJECT_HANDLE, Vec<u8>)> {
+        let (slot, rw) = self.slot_of(h)?;
+        let f = mechanisms::lookup(m.mechanism)?
+            .key_share
+            .ok_or(Error::new(CKR_MECHANISM_INVALID))?;
+        let (kt, computed, public) = f(m, &tpl)?;
+        let obj = attributes::build_object(
+            &tpl,
+            Origin::Generate(m.mechanism),
+            Some(CKO_PRIVATE_KEY),
+            Some(kt),
+            computed,
+        )?;
+        let handle = Self::new_key_object(&mut write(&slot.token), h, rw, obj)?;
+        Ok((handle, public))
+    }
+
     /// `C_GenerateKeyPair`: (public, private).
     pub fn generate_key_pair(
         &self,

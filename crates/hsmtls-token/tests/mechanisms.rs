@@ -1349,3 +1349,132 @@ fn tls13_traffic_secret_vendor_mechanism() {
         Err(CKR_TEMPLATE_INCONSISTENT)
     );
 }
+
+/// `CK_HSMTLS_KEY_SHARE_PARAMS` (docs/token-vendor-mechanisms.md).
+#[repr(C)]
+struct KeyShareParams {
+    public: *mut u8,
+    public_len: CK_ULONG,
+}
+
+/// C_GenerateKey with CKM_HSMTLS_KEY_SHARE_GEN: (private key, public key).
+fn key_share(
+    h: CK_SESSION_HANDLE,
+    room: usize,
+    mut t: Tpl,
+) -> Result<(CK_OBJECT_HANDLE, Vec<u8>), CK_RV> {
+    let mut public = vec![0u8; room];
+    let mut p = KeyShareParams {
+        public: public.as_mut_ptr(),
+        public_len: room as CK_ULONG,
+    };
+    let mut m = mech_with(
+        hsmtls_token::abi::keyshare::CKM_HSMTLS_KEY_SHARE_GEN,
+        &mut p,
+    );
+    let mut k = 0;
+    match unsafe { C_GenerateKey(h, &mut m, t.ptr(), t.len(), &mut k) } {
+        CKR_OK => {
+            public.truncate(p.public_len as usize);
+            Ok((k, public))
+        }
+        rv => Err(rv),
+    }
+}
+
+/// The vendor mechanism CKM_HSMTLS_KEY_SHARE_GEN: on every curve and on
+/// X25519 a private key object and the public key as TLS sends it, which
+/// agrees (ECDH both ways) with a key pair made by C_GenerateKeyPair;
+/// nothing is made when the caller's room is short.
+#[test]
+fn key_share_vendor_mechanism() {
+    let (slot, h) = fresh_token();
+    let share = hsmtls_token::abi::keyshare::CKM_HSMTLS_KEY_SHARE_GEN;
+    let mut info: CK_MECHANISM_INFO = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, share, &mut info) },
+        CKR_OK
+    );
+    assert_eq!(info.flags & CKF_GENERATE, CKF_GENERATE);
+    let tpl = |params: &[u8]| {
+        Tpl::new()
+            .bytes(CKA_EC_PARAMS, params)
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SENSITIVE, true)
+    };
+    // Readable, for comparing ECDH results.
+    let open = |params: &[u8]| {
+        Tpl::new()
+            .bytes(CKA_EC_PARAMS, params)
+            .bool(CKA_DERIVE, true)
+            .bool(CKA_SENSITIVE, false)
+            .bool(CKA_EXTRACTABLE, true)
+    };
+    let mut cases: Vec<(Vec<u8>, usize, CK_MECHANISM_TYPE)> = CURVES
+        .iter()
+        .map(|(_, params, n)| (hex(params), 1 + 2 * n, CKM_EC_KEY_PAIR_GEN))
+        .collect();
+    cases.push((hex(X25519_OID), 32, CKM_EC_MONTGOMERY_KEY_PAIR_GEN));
+    for (params, len, pair_mech) in cases {
+        let (private, public) = key_share(h, 200, tpl(&params)).unwrap();
+        assert_eq!(public.len(), len);
+        assert_eq!(
+            attr(h, private, CKA_CLASS).unwrap(),
+            CKO_PRIVATE_KEY.to_ne_bytes()
+        );
+        assert_eq!(attr(h, private, CKA_LOCAL).unwrap(), [1]);
+        assert_eq!(
+            attr(h, private, CKA_KEY_GEN_MECHANISM).unwrap(),
+            share.to_ne_bytes()
+        );
+        assert_eq!(attr(h, private, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
+        let (readable, public) = key_share(h, 200, open(&params)).unwrap();
+        let (peer_public, peer_private) = key_pair_with(h, pair_mech, &params, true).unwrap();
+        let peer_point = attr(h, peer_public, CKA_EC_POINT).unwrap();
+        assert_eq!(
+            ecdh(h, readable, &peer_point).unwrap(),
+            ecdh(h, peer_private, &public).unwrap()
+        );
+        // Short room: refused, and no key made.
+        let before = object_count(h);
+        assert_eq!(
+            key_share(h, len - 1, tpl(&params)),
+            Err(CKR_BUFFER_TOO_SMALL)
+        );
+        assert_eq!(object_count(h), before);
+    }
+    // No curve, a signature curve, no room at all.
+    assert_eq!(
+        key_share(h, 200, Tpl::new().bool(CKA_DERIVE, true)),
+        Err(CKR_TEMPLATE_INCOMPLETE)
+    );
+    assert_eq!(
+        key_share(h, 200, tpl(&hex(ED25519_OID))),
+        Err(CKR_CURVE_NOT_SUPPORTED)
+    );
+    let mut p = KeyShareParams {
+        public: ptr::null_mut(),
+        public_len: 65,
+    };
+    let mut m = mech_with(share, &mut p);
+    let mut t = tpl(&hex(CURVES[0].1));
+    let mut k = 0;
+    assert_eq!(
+        unsafe { C_GenerateKey(h, &mut m, t.ptr(), t.len(), &mut k) },
+        CKR_MECHANISM_PARAM_INVALID
+    );
+}
+
+/// How many objects the session sees.
+fn object_count(h: CK_SESSION_HANDLE) -> usize {
+    let mut t = Tpl::new();
+    assert_eq!(unsafe { C_FindObjectsInit(h, t.ptr(), t.len()) }, CKR_OK);
+    let mut found = vec![0; 4096];
+    let mut n = 0;
+    assert_eq!(
+        unsafe { C_FindObjects(h, found.as_mut_ptr(), found.len() as CK_ULONG, &mut n) },
+        CKR_OK
+    );
+    assert_eq!(unsafe { C_FindObjectsFinal(h) }, CKR_OK);
+    n as usize
+}

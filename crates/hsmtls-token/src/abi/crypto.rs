@@ -407,8 +407,16 @@ pub unsafe extern "C" fn C_GenerateKey(
             return Err(BAD);
         }
         // SAFETY: per contract.
-        let (m, t) = unsafe { (mechanism(m)?, template(t, n)?) };
-        let k = lib.generate_key(h, &m, t)?;
+        let (mech, t) = unsafe { (mechanism(m)?, template(t, n)?) };
+        let k = if mech.mechanism == super::keyshare::CKM_HSMTLS_KEY_SHARE_GEN {
+            let (k, public) = lib.generate_key_share(h, &mech, t)?;
+            // SAFETY: `m` was validated by `mechanism` above; its pPublicKey
+            // has room for the public key (checked before it was made).
+            unsafe { super::keyshare::write_public(&*m, &public) };
+            k
+        } else {
+            lib.generate_key(h, &mech, t)?
+        };
         // SAFETY: non-NULL, valid for writes.
         unsafe { *out = k };
         Ok(())

@@ -12,6 +12,7 @@
 pub mod consts;
 mod crypto;
 mod general;
+pub mod keyshare;
 mod objects;
 pub mod rsa;
 pub mod tls13;
@@ -414,6 +415,10 @@ unsafe fn mechanism(p: *const CK_MECHANISM) -> Result<Mechanism> {
         tls13::CKM_HSMTLS_TLS13_KEY_AND_IV => {
             // SAFETY: valid parameter (contract).
             unsafe { tls13::parse(m) }?
+        }
+        keyshare::CKM_HSMTLS_KEY_SHARE_GEN => {
+            // SAFETY: valid parameter (contract).
+            unsafe { keyshare::parse(m) }?
         }
         tls13::CKM_HSMTLS_TLS13_TRAFFIC_SECRET => {
             // SAFETY: valid parameter and inner pointers (contract).

@@ -156,6 +156,19 @@ pub fn generate_key_pair(
         (None, _) => return err(CKR_TEMPLATE_INCOMPLETE),
     };
     let curve = curve_from_params(params)?;
+    let (d, public) = new_key(curve)?;
+    let mut pubo = Object::new();
+    pubo.set_bytes(CKA_EC_PARAMS, params);
+    pubo.set(CKA_EC_POINT, normalize_point(curve, &public)?);
+    let mut privo = Object::new();
+    privo.set_bytes(CKA_EC_PARAMS, params);
+    privo.set_bytes(CKA_VALUE, &d);
+    Ok((CKK_EC, pubo, privo))
+}
+
+/// A new private scalar on `curve`, drawn uniformly below the group order
+/// by rejection sampling, and its uncompressed public point.
+fn new_key(curve: Curve) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>)> {
     let n = curve.field_len();
     let top_bits = order_bits(curve) - 8 * (n - 1);
     let mask = if top_bits >= 8 {
@@ -166,23 +179,52 @@ pub fn generate_key_pair(
     let mut d = Zeroizing::new(vec![0u8; n]);
     // Rejection sampling of d in [1, n-1]: the public-point computation
     // refuses out-of-range scalars (one scalar multiplication per key).
-    let mut public = None;
     for _ in 0..128 {
         hsmtls_crypto::fill_key(&mut d)?;
         d[0] &= mask;
         if let Ok(p) = EcdhPrivateKey::public_key_of_scalar(curve, &d) {
-            public = Some(p);
-            break;
+            return Ok((d, p));
         }
     }
-    let public = public.ok_or(Error::new(CKR_DEVICE_ERROR))?;
-    let mut pubo = Object::new();
-    pubo.set_bytes(CKA_EC_PARAMS, params);
-    pubo.set(CKA_EC_POINT, normalize_point(curve, &public)?);
-    let mut privo = Object::new();
-    privo.set_bytes(CKA_EC_PARAMS, params);
-    privo.set_bytes(CKA_VALUE, &d);
-    Ok((CKK_EC, pubo, privo))
+    err(CKR_DEVICE_ERROR)
+}
+
+/// `CKM_HSMTLS_KEY_SHARE_GEN` (vendor; docs/token-vendor-mechanisms.md):
+/// an ephemeral private key on the curve of the template's
+/// `CKA_EC_PARAMS` (a Weierstrass curve, or Curve25519 for X25519) and its
+/// public key as TLS sends it, which the caller gets and the token does
+/// not keep. A public key longer than the caller's room is
+/// `CKR_BUFFER_TOO_SMALL`, before any key is made.
+pub fn generate_share(m: &Mechanism, tpl: &Object) -> Result<(CK_KEY_TYPE, Object, Vec<u8>)> {
+    let Param::KeyShare { capacity } = m.param else {
+        return err(CKR_MECHANISM_PARAM_INVALID);
+    };
+    let params = tpl
+        .get(CKA_EC_PARAMS)
+        .ok_or(Error::new(CKR_TEMPLATE_INCOMPLETE))?;
+    let (kt, value, public) = match super::ecx::key_type_of(params) {
+        Ok(CKK_EC_MONTGOMERY) => {
+            if capacity < super::ecx::KEY_LEN {
+                return err(CKR_BUFFER_TOO_SMALL);
+            }
+            let (value, public) = super::ecx::new_x25519_key()?;
+            (CKK_EC_MONTGOMERY, value, public)
+        }
+        // Ed25519 keys sign; they are no key share.
+        Ok(_) => return err(CKR_CURVE_NOT_SUPPORTED),
+        Err(_) => {
+            let curve = curve_from_params(params)?;
+            if capacity < 1 + 2 * curve.field_len() {
+                return err(CKR_BUFFER_TOO_SMALL);
+            }
+            let (d, public) = new_key(curve)?;
+            (CKK_EC, d, public)
+        }
+    };
+    let mut computed = Object::new();
+    computed.set_bytes(CKA_EC_PARAMS, params);
+    computed.set_bytes(CKA_VALUE, &value);
+    Ok((kt, computed, public))
 }
 
 fn curve_of(key: &Object) -> Result<Curve> {

@@ -112,9 +112,7 @@ fn generate(
     if key_type_of(params)? != kt {
         return err(CKR_CURVE_NOT_SUPPORTED);
     }
-    let mut value = Zeroizing::new(vec![0u8; KEY_LEN]);
-    hsmtls_crypto::fill_key(&mut value)?;
-    let point = public_of(kt, &value).map_err(|_| Error::new(CKR_DEVICE_ERROR))?;
+    let (value, point) = new_key(kt)?;
     let mut pubo = Object::new();
     pubo.set_bytes(CKA_EC_PARAMS, params);
     pubo.set(CKA_EC_POINT, normalize_public(&point)?);
@@ -122,6 +120,19 @@ fn generate(
     privo.set_bytes(CKA_EC_PARAMS, params);
     privo.set_bytes(CKA_VALUE, &value);
     Ok((kt, pubo, privo))
+}
+
+/// A new private key of type `kt` (32 random bytes) and its public key.
+fn new_key(kt: CK_KEY_TYPE) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>)> {
+    let mut value = Zeroizing::new(vec![0u8; KEY_LEN]);
+    hsmtls_crypto::fill_key(&mut value)?;
+    let public = public_of(kt, &value).map_err(|_| Error::new(CKR_DEVICE_ERROR))?;
+    Ok((value, public))
+}
+
+/// A new X25519 private key and its public key.
+pub fn new_x25519_key() -> Result<(Zeroizing<Vec<u8>>, Vec<u8>)> {
+    new_key(CKK_EC_MONTGOMERY)
 }
 
 /// `CKM_EC_MONTGOMERY_KEY_PAIR_GEN` (X25519).

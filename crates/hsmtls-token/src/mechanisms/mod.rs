@@ -124,6 +124,11 @@ pub enum Param {
         /// `CKM_SHA256` or `CKM_SHA384`.
         prf: CK_MECHANISM_TYPE,
     },
+    /// `CK_HSMTLS_KEY_SHARE_PARAMS` (vendor): room for the public key.
+    KeyShare {
+        /// `ulPublicKeyLen` on input.
+        capacity: usize,
+    },
     /// `CK_HSMTLS_TLS13_NEXT_SECRET_PARAMS` (vendor).
     Tls13NextSecret {
         /// `prfHashMechanism`.
@@ -310,6 +315,9 @@ pub type CipherFn = fn(&Mechanism, &Object) -> Result<Box<dyn Cipher>>;
 pub type DigestFn = fn(&Mechanism) -> Result<Box<dyn Digest>>;
 /// Generates a secret key: (key type, computed attributes).
 pub type GenerateKeyFn = fn(&Mechanism, &Object) -> Result<(CK_KEY_TYPE, Object)>;
+/// Makes an ephemeral key-exchange private key from its template: (key
+/// type, computed attributes, the public key as sent in TLS).
+pub type KeyShareFn = fn(&Mechanism, &Object) -> Result<(CK_KEY_TYPE, Object, Vec<u8>)>;
 /// Generates a key pair from the two templates: (key type, public,
 /// private computed attributes).
 pub type GenerateKeyPairFn =
@@ -351,6 +359,9 @@ pub struct Entry {
     pub generate_key: Option<GenerateKeyFn>,
     /// Key-pair generation.
     pub generate_key_pair: Option<GenerateKeyPairFn>,
+    /// An ephemeral private key whose public key is returned, not stored
+    /// (`C_GenerateKey` with `CKM_HSMTLS_KEY_SHARE_GEN`).
+    pub key_share: Option<KeyShareFn>,
     /// Derivation.
     pub derive: Option<DeriveFn>,
     /// Key wrapping.
@@ -380,6 +391,7 @@ impl Entry {
             digest: None,
             generate_key: None,
             generate_key_pair: None,
+            key_share: None,
             derive: None,
             wrap: None,
             unwrap: None,
@@ -395,7 +407,10 @@ impl Entry {
             (self.encrypt.is_some(), CKF_ENCRYPT),
             (self.decrypt.is_some(), CKF_DECRYPT),
             (self.digest.is_some(), CKF_DIGEST),
-            (self.generate_key.is_some(), CKF_GENERATE),
+            (
+                self.generate_key.is_some() || self.key_share.is_some(),
+                CKF_GENERATE,
+            ),
             (self.generate_key_pair.is_some(), CKF_GENERATE_KEY_PAIR),
             (self.derive.is_some(), CKF_DERIVE),
             (self.wrap.is_some(), CKF_WRAP),
@@ -433,6 +448,13 @@ pub static REGISTRY: &[Entry] = &[
         521,
         extra = EC_FLAGS,
         generate_key_pair = Some(ec::generate_key_pair)
+    ),
+    entry!(
+        crate::abi::keyshare::CKM_HSMTLS_KEY_SHARE_GEN,
+        255,
+        521,
+        extra = EC_FLAGS,
+        key_share = Some(ec::generate_share)
     ),
     entry!(
         CKM_ECDSA,
