@@ -72,6 +72,17 @@ pub fn hkdf_label(len: usize, label: &[u8], context: &[u8]) -> Result<Vec<u8>, C
     Ok(out)
 }
 
+/// [`expand_label`] with the secret already keyed.
+pub fn expand_label_keyed(
+    secret: &KeyedHmac,
+    label: &[u8],
+    context: &[u8],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    let info = hkdf_label(out.len(), label, context)?;
+    expand_keyed(secret, &[&info], out)
+}
+
 /// `HKDF-Expand-Label(Secret, Label, Context, Length)` (RFC 8446 §7.1)
 /// into `out` (`Length = out.len()`).
 pub fn expand_label(

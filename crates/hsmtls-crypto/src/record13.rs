@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::aead::{AeadAlg, AeadKey, NONCE_LEN, TAG_LEN};
 use crate::error::CryptoError;
-use crate::hash::HashAlg;
+use crate::hash::{HashAlg, KeyedHmac};
 use crate::hkdf;
 
 /// One direction's TLS 1.3 AEAD: `key` and `iv` expanded from a traffic
@@ -34,11 +34,19 @@ impl Tls13Aead {
         alg: AeadAlg,
         traffic_secret: &[u8],
     ) -> Result<Self, CryptoError> {
+        Self::from_keyed_secret(alg, &KeyedHmac::new(hash, traffic_secret))
+    }
+
+    /// [`Tls13Aead::from_traffic_secret`] with the secret already keyed.
+    pub fn from_keyed_secret(
+        alg: AeadAlg,
+        traffic_secret: &KeyedHmac,
+    ) -> Result<Self, CryptoError> {
         let mut key = Zeroizing::new([0u8; 32]);
         let key = &mut key[..alg.key_len()];
-        hkdf::expand_label(hash, traffic_secret, b"key", b"", key)?;
+        hkdf::expand_label_keyed(traffic_secret, b"key", b"", key)?;
         let mut iv = Zeroizing::new([0u8; NONCE_LEN]);
-        hkdf::expand_label(hash, traffic_secret, b"iv", b"", &mut iv[..])?;
+        hkdf::expand_label_keyed(traffic_secret, b"iv", b"", &mut iv[..])?;
         Ok(Self {
             key: AeadKey::new(alg, key)?,
             iv,

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hsmtls_crypto::aead::{AeadAlg, AeadKey, NONCE_LEN, TAG_LEN};
 use hsmtls_crypto::ecdh::EcdhPrivateKey;
-use hsmtls_crypto::hash::RunningHash;
+use hsmtls_crypto::hash::{KeyedHmac, RunningHash};
 use hsmtls_crypto::hkdf;
 use hsmtls_crypto::prf::tls12_prf;
 use hsmtls_crypto::record::{Tls12Aead, Tls12Cbc};
@@ -153,6 +153,7 @@ impl SoftStore {
             store: self.id,
             usage,
             value,
+            keyed: std::sync::OnceLock::new(),
         };
         Secret::new(Box::new(object), usage)
     }
@@ -182,12 +183,36 @@ impl SoftStore {
     /// The value of a secret usable in the TLS 1.3 key schedule: its stage
     /// secrets, an (EC)DHE shared secret, a PSK. A TLS 1.2 master secret
     /// is refused, as a token refuses it outside TLS 1.2 mechanisms.
-    fn tls13_value<'a>(&self, secret: &'a Secret) -> Result<&'a [u8], KeyError> {
+    fn tls13_object<'a>(&self, secret: &'a Secret) -> Result<&'a SecretObject, KeyError> {
         let object = self.own(secret.downcast::<SecretObject>()?, "Secret")?;
         match object.usage {
             SecretUsage::Master => Err(KeyError::WrongHandle("TLS 1.2 master secret in TLS 1.3")),
-            _ => Ok(&object.value),
+            _ => Ok(object),
         }
+    }
+
+    fn tls13_value<'a>(&self, secret: &'a Secret) -> Result<&'a [u8], KeyError> {
+        Ok(&self.tls13_object(secret)?.value)
+    }
+
+    /// `f` with the TLS 1.3 secret keyed for HMAC over `hash`: keyed once
+    /// per secret (a connection uses one hash; another is keyed afresh).
+    fn with_keyed<R>(
+        &self,
+        secret: &Secret,
+        hash: HashAlgorithm,
+        f: impl FnOnce(&KeyedHmac) -> R,
+    ) -> Result<R, KeyError> {
+        let object = self.tls13_object(secret)?;
+        let alg = hash_of(hash);
+        let keyed = object
+            .keyed
+            .get_or_init(|| KeyedHmac::new(alg, &object.value));
+        Ok(if keyed.algorithm() == alg {
+            f(keyed)
+        } else {
+            f(&KeyedHmac::new(alg, &object.value))
+        })
     }
 }
 
@@ -623,9 +648,11 @@ impl KeyStore for SoftStore {
         context: &[u8],
         usage: SecretUsage,
     ) -> Result<Secret, KeyError> {
-        let prk = self.tls13_value(secret)?;
         let mut out = Zeroizing::new(vec![0u8; hash.output_len()]);
-        hkdf::expand_label(hash_of(hash), prk, label, context, &mut out).map_err(map_err)?;
+        self.with_keyed(secret, hash, |k| {
+            hkdf::expand_label_keyed(k, label, context, &mut out)
+        })?
+        .map_err(map_err)?;
         Ok(self.secret(usage, out))
     }
 
@@ -637,8 +664,10 @@ impl KeyStore for SoftStore {
         context: &[u8],
         out: &mut [u8],
     ) -> Result<(), KeyError> {
-        let prk = self.tls13_value(secret)?;
-        hkdf::expand_label(hash_of(hash), prk, label, context, out).map_err(map_err)
+        self.with_keyed(secret, hash, |k| {
+            hkdf::expand_label_keyed(k, label, context, out)
+        })?
+        .map_err(map_err)
     }
 
     fn tls13_verify_data(
@@ -647,10 +676,12 @@ impl KeyStore for SoftStore {
         base_key: &Secret,
         transcript_hash: &[u8],
     ) -> Result<Digest, KeyError> {
-        let base = self.tls13_value(base_key)?;
         let mut finished_key = Zeroizing::new([0u8; 64]);
         let finished_key = &mut finished_key[..hash.output_len()];
-        hkdf::expand_label(hash_of(hash), base, b"finished", b"", finished_key).map_err(map_err)?;
+        self.with_keyed(base_key, hash, |k| {
+            hkdf::expand_label_keyed(k, b"finished", b"", finished_key)
+        })?
+        .map_err(map_err)?;
         let mac =
             hsmtls_crypto::hash::HmacKey::new(hash_of(hash), finished_key).sign(&[transcript_hash]);
         Ok(Digest::new(&mac))
@@ -662,13 +693,16 @@ impl KeyStore for SoftStore {
         traffic_secret: &Secret,
         aead: AeadAlgorithm,
     ) -> Result<Box<dyn RecordProtector>, KeyError> {
-        let secret = self.tls13_value(traffic_secret)?;
         let alg = match aead {
             AeadAlgorithm::Aes128Gcm => AeadAlg::Aes128Gcm,
             AeadAlgorithm::Aes256Gcm => AeadAlg::Aes256Gcm,
             AeadAlgorithm::Chacha20Poly1305 => AeadAlg::Chacha20Poly1305,
         };
-        let inner = Tls13Aead::from_traffic_secret(hash_of(hash), alg, secret).map_err(map_err)?;
+        let inner = self
+            .with_keyed(traffic_secret, hash, |k| {
+                Tls13Aead::from_keyed_secret(alg, k)
+            })?
+            .map_err(map_err)?;
         Ok(Box::new(Tls13Protector {
             id: next_id(),
             inner,

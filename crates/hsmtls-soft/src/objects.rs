@@ -58,6 +58,9 @@ pub(crate) struct SecretObject {
     pub(crate) store: u64,
     pub(crate) usage: SecretUsage,
     pub(crate) value: Zeroizing<Vec<u8>>,
+    /// The value keyed for HMAC, made on the first TLS 1.3 expansion (a
+    /// schedule secret is expanded two to four times; wiped on drop).
+    pub(crate) keyed: std::sync::OnceLock<hsmtls_crypto::hash::KeyedHmac>,
 }
 object!(SecretObject, "secret");
 
