@@ -300,6 +300,54 @@ pub fn parse_template(attrs: &[(CK_ATTRIBUTE_TYPE, &[u8])]) -> Result<Object> {
     Ok(out)
 }
 
+/// A raw template (type, value) and what [`parse_template`] made of it.
+type ParsedTemplate = (Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>, Object);
+
+/// How many parsed templates each thread keeps.
+const PARSED_CACHE: usize = 8;
+
+thread_local! {
+    /// Recent [`parse_template`] results, newest last: a TLS handshake
+    /// sends the token the same few templates over and over.
+    static PARSED: std::cell::RefCell<Vec<ParsedTemplate>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`parse_template`], from the thread's recent results when the same
+/// attributes with the same values were parsed before (errors, and
+/// templates that carry key material, are not kept).
+pub fn parse_template_cached(attrs: &[(CK_ATTRIBUTE_TYPE, &[u8])]) -> Result<Object> {
+    if attrs.iter().any(|&(t, _)| crate::object::may_be_secret(t)) {
+        return parse_template(attrs);
+    }
+    let same = |raw: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]| {
+        raw.len() == attrs.len()
+            && raw
+                .iter()
+                .zip(attrs)
+                .all(|((t, v), (u, w))| t == u && v.as_slice() == *w)
+    };
+    let hit = PARSED.with_borrow(|cache| {
+        cache
+            .iter()
+            .rev()
+            .find(|(raw, _)| same(raw))
+            .map(|(_, parsed)| parsed.clone_attributes())
+    });
+    if let Some(parsed) = hit {
+        return Ok(parsed);
+    }
+    let parsed = parse_template(attrs)?;
+    PARSED.with_borrow_mut(|cache| {
+        if cache.len() == PARSED_CACHE {
+            cache.remove(0);
+        }
+        let raw = attrs.iter().map(|&(t, v)| (t, v.to_vec())).collect();
+        cache.push((raw, parsed.clone_attributes()));
+    });
+    Ok(parsed)
+}
+
 /// How an object comes into being; decides `CKA_LOCAL`,
 /// `CKA_KEY_GEN_MECHANISM`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`
 /// and which attributes the caller may give.
@@ -1016,5 +1064,40 @@ mod tests {
         // Key material in a template is never kept.
         let with_value = tpl(&[(CKA_VALUE, vec![9; 16])]).unwrap();
         assert!(with_value.has_key_material() && !derive.has_key_material());
+    }
+
+    #[test]
+    fn parsed_templates_are_reused_only_when_equal() {
+        let class = CKO_SECRET_KEY.to_ne_bytes();
+        let a: [(CK_ATTRIBUTE_TYPE, &[u8]); 3] =
+            [(CKA_CLASS, &class), (CKA_DERIVE, &[1]), (CKA_LABEL, b"x")];
+        let first = parse_template_cached(&a).unwrap();
+        let again = parse_template_cached(&a).unwrap();
+        assert!(again.same_attributes(&first));
+        assert!(first.same_attributes(&parse_template(&a).unwrap()));
+        // Another value or one attribute fewer: parsed anew.
+        let b: [(CK_ATTRIBUTE_TYPE, &[u8]); 3] =
+            [(CKA_CLASS, &class), (CKA_DERIVE, &[1]), (CKA_LABEL, b"y")];
+        assert_eq!(
+            parse_template_cached(&b).unwrap().get(CKA_LABEL),
+            Some(&b"y"[..])
+        );
+        assert!(!parse_template_cached(&a[..2]).unwrap().has(CKA_LABEL));
+        // A refused template stays refused; one with key material parses
+        // as usual.
+        let bad: [(CK_ATTRIBUTE_TYPE, &[u8]); 1] = [(CKA_DERIVE, &[1, 1])];
+        for _ in 0..2 {
+            assert_eq!(
+                parse_template_cached(&bad).unwrap_err().rv(),
+                CKR_ATTRIBUTE_VALUE_INVALID
+            );
+        }
+        let secret: [(CK_ATTRIBUTE_TYPE, &[u8]); 1] = [(CKA_VALUE, &[7; 16])];
+        for _ in 0..2 {
+            assert_eq!(
+                parse_template_cached(&secret).unwrap().get(CKA_VALUE),
+                Some(&[7u8; 16][..])
+            );
+        }
     }
 }

@@ -90,7 +90,7 @@ unsafe fn template(p: *const CK_ATTRIBUTE, n: CK_ULONG) -> Result<crate::object:
                 unsafe { bytes(a.pValue as *const u8, a.ulValueLen) }.map(|v| (a.type_, v))
             })
             .collect::<Result<Vec<_>>>()?;
-        return crate::attributes::parse_template(&refs);
+        return crate::attributes::parse_template_cached(&refs);
     }
     let mut values: Vec<(CK_ATTRIBUTE_TYPE, std::borrow::Cow<'_, [u8]>)> =
         Vec::with_capacity(attrs.len());
