@@ -289,6 +289,16 @@ impl Mech<'_> {
     }
 }
 
+/// A `CK_MECHANISM` of `mechanism` pointing to its parameter structure
+/// `params` (which must outlive every use of the result).
+fn mechanism_with<P>(mechanism: CK_MECHANISM_TYPE, params: &mut P) -> sys::CK_MECHANISM {
+    sys::CK_MECHANISM {
+        mechanism,
+        pParameter: params as *mut P as *mut c_void,
+        ulParameterLen: core::mem::size_of::<P>() as CK_ULONG,
+    }
+}
+
 /// Builds the `CK_MECHANISM` of `mech` on the stack and hands a pointer to
 /// it to `f`. The parameter structure lives until `f` returns.
 fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> R) -> R {
@@ -297,12 +307,7 @@ fn with_mechanism<R>(mech: &Mech<'_>, f: impl FnOnce(*mut sys::CK_MECHANISM) -> 
         params: &mut P,
         f: impl FnOnce(*mut sys::CK_MECHANISM) -> R,
     ) -> R {
-        let mut m = sys::CK_MECHANISM {
-            mechanism: ty,
-            pParameter: params as *mut P as *mut c_void,
-            ulParameterLen: core::mem::size_of::<P>() as CK_ULONG,
-        };
-        f(&mut m)
+        f(&mut mechanism_with(ty, params))
     }
     let ty = mech.mechanism_type();
     match *mech {
@@ -979,14 +984,28 @@ impl Module {
         mech: &Mech<'_>,
         template: &[Attr],
     ) -> CkResult<CK_OBJECT_HANDLE> {
+        // SAFETY: `with_mechanism` keeps the mechanism and its parameters
+        // alive across the call.
+        with_mechanism(mech, |m| unsafe { self.generate_raw(session, m, template) })
+    }
+
+    /// `C_GenerateKey` with a built mechanism.
+    ///
+    /// # Safety
+    /// As for [`Module::derive_raw`].
+    unsafe fn generate_raw(
+        &self,
+        session: CK_SESSION_HANDLE,
+        m: *mut sys::CK_MECHANISM,
+        template: &[Attr],
+    ) -> CkResult<CK_OBJECT_HANDLE> {
         let f = func!(self, C_GenerateKey);
         let mut t = raw_template(template);
         let mut key = 0;
-        with_mechanism(mech, |m| {
-            // SAFETY: mechanism, template and out handle live across the call.
-            check("C_GenerateKey", unsafe {
-                f(session, m, t.as_mut_ptr(), t.len() as CK_ULONG, &mut key)
-            })
+        // SAFETY: mechanism (valid by this function's contract), template
+        // and out handle live across the call.
+        check("C_GenerateKey", unsafe {
+            f(session, m, t.as_mut_ptr(), t.len() as CK_ULONG, &mut key)
         })?;
         Ok(key)
     }
@@ -1006,30 +1025,14 @@ impl Module {
             p_public_key: *mut u8,
             ul_public_key_len: CK_ULONG,
         }
-        let f = func!(self, C_GenerateKey);
         let mut params = KeyShareParams {
             p_public_key: public.as_mut_ptr(),
             ul_public_key_len: public.len() as CK_ULONG,
         };
-        let mut m = sys::CK_MECHANISM {
-            mechanism: crate::CKM_HSMTLS_KEY_SHARE_GEN,
-            pParameter: &mut params as *mut KeyShareParams as *mut c_void,
-            ulParameterLen: core::mem::size_of::<KeyShareParams>() as CK_ULONG,
-        };
-        let mut t = raw_template(template);
-        let mut key = 0;
-        // SAFETY: the mechanism, its parameters, the buffer they point to
-        // (`public.len()` bytes, as stated), the template and the out
-        // handle all live across the call.
-        check("C_GenerateKey", unsafe {
-            f(
-                session,
-                &mut m,
-                t.as_mut_ptr(),
-                t.len() as CK_ULONG,
-                &mut key,
-            )
-        })?;
+        let mut m = mechanism_with(crate::CKM_HSMTLS_KEY_SHARE_GEN, &mut params);
+        // SAFETY: the parameters and the buffer they point to
+        // (`public.len()` bytes, as stated) live across the call.
+        let key = unsafe { self.generate_raw(session, &mut m, template) }?;
         let written = (params.ul_public_key_len as usize).min(public.len());
         Ok((key, written))
     }
@@ -1041,22 +1044,39 @@ impl Module {
         base: CK_OBJECT_HANDLE,
         template: &[Attr],
     ) -> CkResult<CK_OBJECT_HANDLE> {
+        // SAFETY: `with_mechanism` keeps the mechanism and its parameters
+        // alive across the call.
+        with_mechanism(mech, |m| unsafe {
+            self.derive_raw(session, m, base, template)
+        })
+    }
+
+    /// `C_DeriveKey` with a built mechanism.
+    ///
+    /// # Safety
+    /// `m` points to a mechanism whose parameters (and every pointer in
+    /// them) are valid for what the token reads or writes through them.
+    unsafe fn derive_raw(
+        &self,
+        session: CK_SESSION_HANDLE,
+        m: *mut sys::CK_MECHANISM,
+        base: CK_OBJECT_HANDLE,
+        template: &[Attr],
+    ) -> CkResult<CK_OBJECT_HANDLE> {
         let f = func!(self, C_DeriveKey);
         let mut t = raw_template(template);
         let mut key = 0;
-        with_mechanism(mech, |m| {
-            // SAFETY: mechanism (with parameters), template and out handle
-            // live across the call.
-            check("C_DeriveKey", unsafe {
-                f(
-                    session,
-                    m,
-                    base,
-                    t.as_mut_ptr(),
-                    t.len() as CK_ULONG,
-                    &mut key,
-                )
-            })
+        // SAFETY: the mechanism (valid by this function's contract), the
+        // template and the out handle live across the call.
+        check("C_DeriveKey", unsafe {
+            f(
+                session,
+                m,
+                base,
+                t.as_mut_ptr(),
+                t.len() as CK_ULONG,
+                &mut key,
+            )
         })?;
         Ok(key)
     }
@@ -1075,7 +1095,6 @@ impl Module {
         iv_len: usize,
         template: &[Attr],
     ) -> CkResult<KeyMaterial> {
-        let f = func!(self, C_DeriveKey);
         let mut client_iv = vec![0u8; iv_len];
         let mut server_iv = vec![0u8; iv_len];
         let mut out = sys::CK_SSL3_KEY_MAT_OUT {
@@ -1103,26 +1122,18 @@ impl Module {
             pReturnedKeyMaterial: &mut out,
             prfHashMechanism: prf,
         };
-        let mut m = sys::CK_MECHANISM {
-            mechanism: sys::CKM_TLS12_KEY_AND_MAC_DERIVE,
-            pParameter: &mut params as *mut _ as *mut c_void,
-            ulParameterLen: core::mem::size_of::<sys::CK_TLS12_KEY_MAT_PARAMS>() as CK_ULONG,
-        };
-        let mut t = raw_template(template);
-        let mut unused: CK_OBJECT_HANDLE = 0;
-        // SAFETY: the mechanism, its parameters, the key-material out
-        // structure and the IV buffers it points to (of `iv_len` bytes each,
-        // as ulIVSizeInBits says), and the template all live across the call.
-        check("C_DeriveKey", unsafe {
-            f(
+        // SAFETY: the parameters are the mechanism's; the key-material out
+        // structure and the IV buffers it points to (of `iv_len` bytes
+        // each, as ulIVSizeInBits says) live across the call.
+        unsafe {
+            self.derive_with_params(
                 session,
-                &mut m,
+                sys::CKM_TLS12_KEY_AND_MAC_DERIVE,
+                &mut params,
                 base,
-                t.as_mut_ptr(),
-                t.len() as CK_ULONG,
-                &mut unused,
+                template,
             )
-        })?;
+        }?;
         Ok(KeyMaterial {
             client_mac: out.hClientMacSecret,
             server_mac: out.hServerMacSecret,
@@ -1183,28 +1194,10 @@ impl Module {
         base: CK_OBJECT_HANDLE,
         template: &[Attr],
     ) -> CkResult<CK_OBJECT_HANDLE> {
-        let f = func!(self, C_DeriveKey);
-        let mut m = sys::CK_MECHANISM {
-            mechanism,
-            pParameter: params as *mut P as *mut c_void,
-            ulParameterLen: core::mem::size_of::<P>() as CK_ULONG,
-        };
-        let mut t = raw_template(template);
-        let mut key: CK_OBJECT_HANDLE = 0;
-        // SAFETY: the mechanism and its parameters (valid by this
-        // function's contract), the template and the out handle all live
-        // across the call.
-        check("C_DeriveKey", unsafe {
-            f(
-                session,
-                &mut m,
-                base,
-                t.as_mut_ptr(),
-                t.len() as CK_ULONG,
-                &mut key,
-            )
-        })?;
-        Ok(key)
+        let mut m = mechanism_with(mechanism, params);
+        // SAFETY: the parameters are valid by this function's contract and
+        // outlive the call.
+        unsafe { self.derive_raw(session, &mut m, base, template) }
     }
 
     /// hsmtls-token's `CKM_HSMTLS_TLS13_TRAFFIC_SECRET`: from `base`, the
@@ -1504,11 +1497,7 @@ impl Module {
             header: header.as_ptr() as *mut u8,
             header_len: header.len() as CK_ULONG,
         };
-        let mut m = sys::CK_MECHANISM {
-            mechanism,
-            pParameter: &mut params as *mut _ as *mut c_void,
-            ulParameterLen: core::mem::size_of::<NssMacConstantTimeParams>() as CK_ULONG,
-        };
+        let mut m = mechanism_with(mechanism, &mut params);
         // SAFETY: the mechanism and its parameters (pointing into `header`)
         // live across the call; NSS copies the header in C_SignInit.
         check("C_SignInit", unsafe { init(session, &mut m, key) })?;
