@@ -40,16 +40,15 @@ const NONCE_LEN: usize = 12;
 /// §7.1 without a PSK: `Early Secret = HKDF-Extract(0, 0)` and
 /// `Derive-Secret(Early Secret, "derived", "")` are the same in every
 /// handshake), made in the token once per store, kept as locked objects
-/// like every other stage, and lent to each connection: three fewer
-/// objects made and destroyed per handshake side. The zero IKM key serves
-/// every master secret.
+/// like every other stage: the early secret is lent to each connection,
+/// the "derived" secret salts its handshake secret
+/// (`tls13_next_secret`), the zero key is the IKM of master secrets where
+/// the token has no `CKM_HSMTLS_TLS13_NEXT_SECRET`.
 pub(crate) struct Tls13Constants {
     hash: HashAlgorithm,
     zero: TokenObject,
     early: TokenObject,
     derived: TokenObject,
-    /// `Hash("")`, the context of "derived".
-    empty_hash: Vec<u8>,
 }
 
 /// A secret as an HKDF key object: the token's own, or (for a secret this
@@ -247,7 +246,6 @@ impl Pkcs11Store {
             zero,
             early,
             derived: TokenObject::new(&self.token, derived, ObjectKind::Tls13Secret),
-            empty_hash: empty,
         })
     }
 
@@ -349,19 +347,6 @@ impl Pkcs11Store {
         context: &[u8],
         usage: SecretUsage,
     ) -> Result<Secret, KeyError> {
-        // Derive-Secret(Early Secret, "derived", "") without a PSK: the
-        // store's constant.
-        if let Some(c) = self.constants(hash) {
-            if label == b"derived"
-                && context == c.empty_hash.as_slice()
-                && usage == SecretUsage::Tls13
-                && self
-                    .hkdf_key(secret)
-                    .is_ok_and(|k| k.handle == c.early.handle)
-            {
-                return Ok(self.borrowed_secret(&c.derived));
-            }
-        }
         let finished = usage == SecretUsage::FinishedKey;
         let extra = if finished {
             vec![
