@@ -971,95 +971,113 @@ pub fn tls13_against(store: &dyn KeyStore, reference: &dyn KeyStore) {
         } else {
             HashAlgorithm::Sha256
         };
-        let what = format!("{name}: TLS 1.3 {aead:?} on {group:?}");
-        let (a, pa) = store.start_key_exchange(group).expect(&what);
-        let (b, pb) = reference.start_key_exchange(group).expect(&what);
-        let za = store.complete_key_exchange(a, &pb).expect(&what);
-        let zb = reference.complete_key_exchange(b, &pa).expect(&what);
-        let run = |s: &dyn KeyStore, z: &Secret| {
-            let empty = s.hasher(hash).expect("hasher").current();
-            let th1 = vec![0x11u8; hash.output_len()];
-            let th2 = vec![0x22u8; hash.output_len()];
-            let t = SecretUsage::Tls13;
-            let early = s.hkdf_extract(hash, None, None).expect("early secret");
-            let derived = s
-                .hkdf_expand_label(hash, &early, b"derived", empty.as_ref(), t)
-                .expect("derived");
-            let hs = s
-                .hkdf_extract(hash, Some(&derived), Some(z))
-                .expect("handshake secret");
-            let chts = s
-                .hkdf_expand_label(hash, &hs, b"c hs traffic", &th1, t)
-                .expect("c hs traffic");
-            let derived2 = s
-                .hkdf_expand_label(hash, &hs, b"derived", empty.as_ref(), t)
-                .expect("derived");
-            let master = s
-                .hkdf_extract(hash, Some(&derived2), None)
-                .expect("master secret");
-            let cats = s
-                .hkdf_expand_label(hash, &master, b"c ap traffic", &th2, t)
-                .expect("c ap traffic");
-            let exp = s
-                .hkdf_expand_label(hash, &master, b"exp master", &th2, SecretUsage::Generic)
-                .expect("exp master");
-            let finished = s.tls13_verify_data(hash, &chts, &th1).expect("Finished");
-            let ctx = s.hasher(hash).expect("hasher").current();
-            let exp_label = s
-                .hkdf_expand_label(
-                    hash,
-                    &exp,
-                    b"EXPORTER-test",
-                    empty.as_ref(),
-                    SecretUsage::Generic,
-                )
-                .expect("exporter secret");
-            let mut exported = [0u8; 40];
-            s.hkdf_expand_label_data(hash, &exp_label, b"exporter", ctx.as_ref(), &mut exported)
-                .expect("exporter");
-            let protector = s
-                .tls13_record_protector(hash, &cats, aead)
-                .expect("record protector");
-            (finished, exported, protector)
-        };
-        let (fa, ea, mut pa) = run(store, &za);
-        let (fb, eb, mut pb) = run(reference, &zb);
-        assert_eq!(fa.as_ref(), fb.as_ref(), "{what}: Finished differs");
-        assert_eq!(fa.as_ref().len(), hash.output_len(), "{what}");
-        assert_eq!(ea, eb, "{what}: exporter output differs");
-        for (seq, len) in [
-            (0u64, 0usize),
-            (1, 1),
-            (2, 1000),
-            (u64::from(u32::MAX) + 7, 16384),
-        ] {
-            let inner: Vec<u8> = (0..len).map(|i| i as u8).chain([23u8]).collect();
-            for forward in [true, false] {
-                let (seal, open) = if forward {
-                    (&mut pa, &mut pb)
-                } else {
-                    (&mut pb, &mut pa)
+        // The store by the schedule's single steps, then by its composed
+        // operations (`tls13_next_secret`, `tls13_traffic_secret`, which a
+        // store may do in one operation each): both must agree with the
+        // reference's single steps.
+        for composed in [false, true] {
+            let what = format!("{name}: TLS 1.3 {aead:?} on {group:?}, composed {composed}");
+            let (a, pa) = store.start_key_exchange(group).expect(&what);
+            let (b, pb) = reference.start_key_exchange(group).expect(&what);
+            let za = store.complete_key_exchange(a, &pb).expect(&what);
+            let zb = reference.complete_key_exchange(b, &pa).expect(&what);
+            let run = |s: &dyn KeyStore, z: &Secret, composed: bool| {
+                let empty = s.hasher(hash).expect("hasher").current();
+                let th1 = vec![0x11u8; hash.output_len()];
+                let th2 = vec![0x22u8; hash.output_len()];
+                let t = SecretUsage::Tls13;
+                let early = s.hkdf_extract(hash, None, None).expect("early secret");
+                let next = |base: &Secret, ikm: Option<&Secret>| {
+                    if composed {
+                        return s.tls13_next_secret(hash, base, ikm).expect("next secret");
+                    }
+                    let derived = s
+                        .hkdf_expand_label(hash, base, b"derived", empty.as_ref(), t)
+                        .expect("derived");
+                    s.hkdf_extract(hash, Some(&derived), ikm).expect("extract")
                 };
-                let mut out = Vec::new();
-                seal.seal(seq, 23, 0x0303, &inner, &mut out)
-                    .unwrap_or_else(|e| panic!("{what}: seal: {e:?}"));
-                assert!(out.len() <= inner.len() + seal.max_overhead(), "{what}");
-                let mut frag = out.clone();
-                let r = open
-                    .open(seq, 23, 0x0303, &mut frag)
-                    .unwrap_or_else(|e| panic!("{what}: open seq {seq}: {e:?}"));
-                assert_eq!(&frag[r], &inner[..], "{what}: record round trip");
-                let mut bad = out.clone();
-                bad[0] ^= 1;
-                assert_eq!(
-                    open.open(seq, 23, 0x0303, &mut bad).unwrap_err(),
-                    KeyError::BadRecordMac,
-                    "{what}: tampered record"
-                );
-                let mut wrong_seq = out.clone();
-                assert!(open.open(seq + 1, 23, 0x0303, &mut wrong_seq).is_err());
+                let traffic = |base: &Secret, label: &[u8], context: &[u8]| {
+                    if composed {
+                        return s
+                            .tls13_traffic_secret(hash, base, label, context, aead)
+                            .expect("traffic secret");
+                    }
+                    let secret = s
+                        .hkdf_expand_label(hash, base, label, context, t)
+                        .expect("traffic secret");
+                    let protector = s
+                        .tls13_record_protector(hash, &secret, aead)
+                        .expect("record protector");
+                    (secret, protector)
+                };
+                let hs = next(&early, Some(z));
+                let (chts, _) = traffic(&hs, b"c hs traffic", &th1);
+                let master = next(&hs, None);
+                let (_cats, protector) = traffic(&master, b"c ap traffic", &th2);
+                let exp = s
+                    .hkdf_expand_label(hash, &master, b"exp master", &th2, SecretUsage::Generic)
+                    .expect("exp master");
+                let finished = s.tls13_verify_data(hash, &chts, &th1).expect("Finished");
+                let ctx = s.hasher(hash).expect("hasher").current();
+                let exp_label = s
+                    .hkdf_expand_label(
+                        hash,
+                        &exp,
+                        b"EXPORTER-test",
+                        empty.as_ref(),
+                        SecretUsage::Generic,
+                    )
+                    .expect("exporter secret");
+                let mut exported = [0u8; 40];
+                s.hkdf_expand_label_data(
+                    hash,
+                    &exp_label,
+                    b"exporter",
+                    ctx.as_ref(),
+                    &mut exported,
+                )
+                .expect("exporter");
+                (finished, exported, protector)
+            };
+            let (fa, ea, mut pa) = run(store, &za, composed);
+            let (fb, eb, mut pb) = run(reference, &zb, false);
+            assert_eq!(fa.as_ref(), fb.as_ref(), "{what}: Finished differs");
+            assert_eq!(fa.as_ref().len(), hash.output_len(), "{what}");
+            assert_eq!(ea, eb, "{what}: exporter output differs");
+            for (seq, len) in [
+                (0u64, 0usize),
+                (1, 1),
+                (2, 1000),
+                (u64::from(u32::MAX) + 7, 16384),
+            ] {
+                let inner: Vec<u8> = (0..len).map(|i| i as u8).chain([23u8]).collect();
+                for forward in [true, false] {
+                    let (seal, open) = if forward {
+                        (&mut pa, &mut pb)
+                    } else {
+                        (&mut pb, &mut pa)
+                    };
+                    let mut out = Vec::new();
+                    seal.seal(seq, 23, 0x0303, &inner, &mut out)
+                        .unwrap_or_else(|e| panic!("{what}: seal: {e:?}"));
+                    assert!(out.len() <= inner.len() + seal.max_overhead(), "{what}");
+                    let mut frag = out.clone();
+                    let r = open
+                        .open(seq, 23, 0x0303, &mut frag)
+                        .unwrap_or_else(|e| panic!("{what}: open seq {seq}: {e:?}"));
+                    assert_eq!(&frag[r], &inner[..], "{what}: record round trip");
+                    let mut bad = out.clone();
+                    bad[0] ^= 1;
+                    assert_eq!(
+                        open.open(seq, 23, 0x0303, &mut bad).unwrap_err(),
+                        KeyError::BadRecordMac,
+                        "{what}: tampered record"
+                    );
+                    let mut wrong_seq = out.clone();
+                    assert!(open.open(seq + 1, 23, 0x0303, &mut wrong_seq).is_err());
+                }
             }
+            eprintln!("ok: {what}");
         }
-        eprintln!("ok: {what}");
     }
 }
